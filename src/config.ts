@@ -1,0 +1,209 @@
+// Environment → typed Config. The only module that reads process.env: everything else receives the
+// values it needs from the composition root (server.ts / worker.ts).
+import { z } from "zod";
+
+export type Mode = "local" | "production";
+
+/** A piece of production configuration that is missing: the affected endpoints answer 503 with `code`. */
+export interface ConfigProblem {
+  area: "payment" | "moderation" | "read_tokens";
+  code: "payment_not_configured" | "moderation_not_configured" | "read_tokens_not_configured";
+  variable: string;
+  message: string;
+}
+
+export interface Config {
+  mode: Mode;
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Origin the service is reachable at, without trailing slash (e.g. https://www.getquali.com). */
+  publicBaseUrl: string;
+  /** Explicitly set by the operator (vs derived from PORT in local mode). */
+  publicBaseUrlExplicit: boolean;
+  readTokenSecret: string | undefined;
+  payment: {
+    payToBase: string | undefined;
+    payToWorldChain: string | undefined;
+    enableTestnets: boolean;
+    facilitatorUrl: string | undefined;
+    cdpApiKeyId: string | undefined;
+    cdpApiKeySecret: string | undefined;
+    resourceIconUrl: string | undefined;
+    maxTimeoutSeconds: number;
+    rpcUrlBase: string | undefined;
+    rpcUrlWorldChain: string | undefined;
+  };
+  moderation: {
+    openAiApiKey: string | undefined;
+    openAiBaseUrl: string | undefined;
+    timeoutMs: number;
+  };
+  devnet: {
+    /** Attach to an already running chain instead of spawning anvil. */
+    rpcUrl: string | undefined;
+    chainId: number;
+  };
+  callbackSecret: string | undefined;
+  /** Missing production configuration, one entry per variable. Empty in local mode. */
+  problems: ConfigProblem[];
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const emptyToUndefined = (value: unknown) =>
+  typeof value === "string" && value.trim() === "" ? undefined : value;
+
+const optionalString = z.preprocess(emptyToUndefined, z.string().trim().optional());
+const evmAddress = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .trim()
+    .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address")
+    .optional(),
+);
+const httpUrl = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .trim()
+    .refine((value) => /^https?:\/\//.test(value) && URL.canParse(value), "must be an http(s) URL")
+    .optional(),
+);
+const booleanFlag = z.preprocess(
+  emptyToUndefined,
+  z
+    .enum(["true", "false", "1", "0", "yes", "no"])
+    .optional()
+    .transform((value) => value === "true" || value === "1" || value === "yes"),
+);
+const integerIn = (min: number, max: number, fallback: number) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
+
+const EnvSchema = z.object({
+  MODE: z.preprocess(emptyToUndefined, z.enum(["local", "production"]).optional()),
+  NODE_ENV: optionalString,
+  PORT: integerIn(0, 65535, 8787),
+  HOST: optionalString,
+  DATA_DIR: optionalString,
+  PUBLIC_BASE_URL: httpUrl,
+  READ_TOKEN_SECRET: z.preprocess(
+    emptyToUndefined,
+    z.string().min(32, "must be at least 32 characters").optional(),
+  ),
+  X402_PAY_TO_ADDRESS_BASE: evmAddress,
+  X402_PAY_TO_ADDRESS_WORLDCHAIN: evmAddress,
+  X402_ENABLE_TESTNETS: booleanFlag,
+  X402_FACILITATOR_URL: httpUrl,
+  X402_MAX_TIMEOUT_SECONDS: integerIn(30, 3600, 120),
+  CDP_API_KEY_ID: optionalString,
+  CDP_API_KEY_SECRET: optionalString,
+  X402_RESOURCE_ICON_URL: httpUrl,
+  RPC_URL_BASE: httpUrl,
+  RPC_URL_WORLDCHAIN: httpUrl,
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: httpUrl,
+  MODERATION_TIMEOUT_MS: integerIn(1000, 120_000, 10_000),
+  DEVNET_RPC_URL: httpUrl,
+  DEVNET_CHAIN_ID: integerIn(1, 2 ** 31 - 1, 31337),
+  QUALI_CALLBACK_SECRET: optionalString,
+});
+
+export type Env = Record<string, string | undefined>;
+
+/** Parses the environment. Throws ConfigError with every invalid variable named. */
+export function loadConfig(env: Env = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
+  }
+  const e = parsed.data;
+  const nodeEnvProduction = e.NODE_ENV === "production";
+  const mode: Mode = e.MODE ?? "local";
+  if (mode === "local" && nodeEnvProduction) {
+    throw new ConfigError(
+      "NODE_ENV=production refuses to run in local mode (a devnet, stand-in moderation and simulated World ID). " +
+        "Set MODE=production, or unset NODE_ENV for local development.",
+    );
+  }
+
+  const port = e.PORT;
+  const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, "");
+  const problems: ConfigProblem[] = [];
+  if (mode === "production") {
+    if (!e.PUBLIC_BASE_URL) {
+      problems.push({
+        area: "payment",
+        code: "payment_not_configured",
+        variable: "PUBLIC_BASE_URL",
+        message: "PUBLIC_BASE_URL is required in production: it is the resource URL agents pay for.",
+      });
+    }
+    if (!e.X402_PAY_TO_ADDRESS_BASE && !e.X402_PAY_TO_ADDRESS_WORLDCHAIN) {
+      problems.push({
+        area: "payment",
+        code: "payment_not_configured",
+        variable: "X402_PAY_TO_ADDRESS_BASE",
+        message: "Set X402_PAY_TO_ADDRESS_BASE and/or X402_PAY_TO_ADDRESS_WORLDCHAIN: no network can receive payments.",
+      });
+    }
+    if (!e.X402_FACILITATOR_URL && !(e.CDP_API_KEY_ID && e.CDP_API_KEY_SECRET)) {
+      problems.push({
+        area: "payment",
+        code: "payment_not_configured",
+        variable: e.CDP_API_KEY_ID ? "CDP_API_KEY_SECRET" : "CDP_API_KEY_ID",
+        message: "Set CDP_API_KEY_ID and CDP_API_KEY_SECRET (CDP facilitator) or X402_FACILITATOR_URL.",
+      });
+    }
+    if (!e.OPENAI_API_KEY) {
+      problems.push({
+        area: "moderation",
+        code: "moderation_not_configured",
+        variable: "OPENAI_API_KEY",
+        message: "OPENAI_API_KEY is required in production: poll content is moderated before payment settles.",
+      });
+    }
+    if (!e.READ_TOKEN_SECRET) {
+      problems.push({
+        area: "read_tokens",
+        code: "read_tokens_not_configured",
+        variable: "READ_TOKEN_SECRET",
+        message: "READ_TOKEN_SECRET (32+ characters) is required in production: read tokens are derived from it.",
+      });
+    }
+  }
+
+  return {
+    mode,
+    port,
+    host: e.HOST ?? (mode === "local" ? "localhost" : "0.0.0.0"),
+    dataDir: e.DATA_DIR ?? ".data",
+    publicBaseUrl,
+    publicBaseUrlExplicit: e.PUBLIC_BASE_URL !== undefined,
+    readTokenSecret: e.READ_TOKEN_SECRET,
+    payment: {
+      payToBase: e.X402_PAY_TO_ADDRESS_BASE,
+      payToWorldChain: e.X402_PAY_TO_ADDRESS_WORLDCHAIN,
+      enableTestnets: e.X402_ENABLE_TESTNETS,
+      facilitatorUrl: e.X402_FACILITATOR_URL,
+      cdpApiKeyId: e.CDP_API_KEY_ID,
+      cdpApiKeySecret: e.CDP_API_KEY_SECRET,
+      resourceIconUrl: e.X402_RESOURCE_ICON_URL,
+      maxTimeoutSeconds: e.X402_MAX_TIMEOUT_SECONDS,
+      rpcUrlBase: e.RPC_URL_BASE,
+      rpcUrlWorldChain: e.RPC_URL_WORLDCHAIN,
+    },
+    moderation: {
+      openAiApiKey: e.OPENAI_API_KEY,
+      openAiBaseUrl: e.OPENAI_BASE_URL,
+      timeoutMs: e.MODERATION_TIMEOUT_MS,
+    },
+    devnet: { rpcUrl: e.DEVNET_RPC_URL, chainId: e.DEVNET_CHAIN_ID },
+    callbackSecret: e.QUALI_CALLBACK_SECRET,
+    problems,
+  };
+}

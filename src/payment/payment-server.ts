@@ -1,0 +1,185 @@
+// The x402 side of POST /api/v1/polls: one official x402ResourceServer with the exact-EVM scheme per
+// enabled network, the stock @x402/hono middleware for verify → handler → settle, and a cache of
+// challenges so identical 402s (and quotes) are answered without rebuilding them.
+import type { MiddlewareHandler } from "hono";
+import { paymentMiddlewareFromHTTPServer } from "@x402/hono";
+import {
+  x402HTTPResourceServer,
+  x402ResourceServer,
+  type FacilitatorClient,
+  type HTTPAdapter,
+  type RouteConfig,
+} from "@x402/core/server";
+import { decodePaymentRequiredHeader, encodePaymentRequiredHeader } from "@x402/core/http";
+import type { PaymentRequired } from "@x402/core/types";
+import { ExactEvmScheme } from "@x402/evm/exact/server";
+import { bazaarResourceServerExtension, declareDiscoveryExtension } from "@x402/extensions/bazaar";
+import type { EnabledNetwork } from "./networks";
+import { pollPrice } from "./pricing";
+
+export const POLLS_PATH = "/api/v1/polls";
+
+export interface ServiceMetadata {
+  /** Absolute URL agents pay for (and must echo in paymentPayload.resource.url). */
+  resourceUrl: string;
+  description: string;
+  serviceName: string;
+  tags: string[];
+  iconUrl: string | undefined;
+  /** bazaar: example request body, its JSON Schema, and an example response. */
+  bazaar: { exampleBody: Record<string, unknown>; bodySchema: Record<string, unknown>; outputExample: unknown };
+}
+
+export interface Challenge {
+  paymentRequired: PaymentRequired;
+  /** The base64 PAYMENT-REQUIRED header value for exactly this object. */
+  header: string;
+}
+
+export interface PaymentServer {
+  readonly networks: readonly EnabledNetwork[];
+  readonly metadata: ServiceMetadata;
+  /** The stock @x402/hono middleware (verify, then the handler, then settle). */
+  readonly middleware: MiddlewareHandler;
+  /** True once the facilitator's /supported answered and every route network is supported. */
+  isReady(): boolean;
+  /** Contacts the facilitator; resolves false (and logs why) when it cannot be used yet. */
+  initialize(): Promise<boolean>;
+  lastInitError(): string | undefined;
+  /** The 402 challenge for a poll of `maxResponses`, optionally narrowed to one network. */
+  challenge(maxResponses: number, network?: string): Promise<Challenge>;
+}
+
+export interface PaymentServerOptions {
+  networks: readonly EnabledNetwork[];
+  facilitator: FacilitatorClient;
+  metadata: ServiceMetadata;
+  maxTimeoutSeconds: number;
+  log?: (message: string) => void;
+}
+
+/** Request body reader shared by the price function and challenge building. */
+function maxResponsesOf(body: unknown): number {
+  const value = (body as { maxResponses?: unknown } | undefined)?.maxResponses;
+  // The body was validated before the payment middleware runs; anything else prices at the minimum.
+  return typeof value === "number" && Number.isInteger(value) && value >= 100 && value <= 1_000_000 ? value : 100;
+}
+
+export function createPaymentServer(options: PaymentServerOptions): PaymentServer {
+  const { networks, metadata, facilitator } = options;
+  const log = options.log ?? ((message: string) => console.log(message));
+
+  const resourceServer = new x402ResourceServer(facilitator);
+  for (const { spec } of networks) resourceServer.register(spec.network, new ExactEvmScheme());
+  resourceServer.registerExtension(bazaarResourceServerExtension);
+
+  const routeConfig: RouteConfig = {
+    resource: metadata.resourceUrl,
+    description: metadata.description,
+    mimeType: "application/json",
+    serviceName: metadata.serviceName,
+    tags: metadata.tags,
+    ...(metadata.iconUrl ? { iconUrl: metadata.iconUrl } : {}),
+    accepts: networks.map(({ spec, payTo }) => ({
+      scheme: "exact",
+      network: spec.network,
+      payTo,
+      maxTimeoutSeconds: options.maxTimeoutSeconds,
+      // AssetAmount keeps money in atomic integers and works for networks missing from
+      // @x402/evm's default asset table (World Chain).
+      price: async (context) => ({
+        asset: spec.usdc.address,
+        amount: pollPrice(maxResponsesOf(await context.adapter.getBody?.())).costAtomic.toString(),
+        extra: { name: spec.usdc.name, version: spec.usdc.version },
+      }),
+    })),
+    extensions: declareDiscoveryExtension({
+      bodyType: "json",
+      input: metadata.bazaar.exampleBody,
+      inputSchema: metadata.bazaar.bodySchema,
+      output: { example: metadata.bazaar.outputExample },
+    }),
+  };
+  const routes = { [`POST ${POLLS_PATH}`]: routeConfig };
+  const httpServer = new x402HTTPResourceServer(resourceServer, routes);
+  // We initialise ourselves (below) so a facilitator outage is a clear 503, not process.exit(1).
+  const middleware = paymentMiddlewareFromHTTPServer(httpServer, undefined, undefined, false);
+
+  let ready = false;
+  let initError: string | undefined;
+  let initializing: Promise<boolean> | undefined;
+  const initialize = () => {
+    if (ready) return Promise.resolve(true);
+    initializing ??= httpServer
+      .initialize()
+      .then(() => {
+        ready = true;
+        initError = undefined;
+        return true;
+      })
+      .catch((error: unknown) => {
+        initError = error instanceof Error ? error.message : String(error);
+        log(`payment: facilitator not usable yet: ${initError}`);
+        return false;
+      })
+      .finally(() => {
+        initializing = undefined;
+      });
+    return initializing;
+  };
+
+  // Challenges depend only on maxResponses: build each once through the real middleware path
+  // (so a quote is byte-for-byte what POST would answer) and keep a bounded number of them.
+  const cache = new Map<number, Promise<Challenge>>();
+  const CACHE_LIMIT = 2_000;
+  const buildChallenge = async (maxResponses: number): Promise<Challenge> => {
+    const adapter = syntheticPollRequest(metadata.resourceUrl, { maxResponses });
+    const result = await httpServer.processHTTPRequest({ adapter, path: POLLS_PATH, method: "POST" });
+    if (result.type !== "payment-error") throw new Error(`expected a 402 challenge, got ${result.type}`);
+    const header = result.response.headers["PAYMENT-REQUIRED"];
+    if (!header) throw new Error("the challenge has no PAYMENT-REQUIRED header");
+    return { paymentRequired: decodePaymentRequiredHeader(header), header };
+  };
+
+  const challenge = async (maxResponses: number, network?: string): Promise<Challenge> => {
+    let full = cache.get(maxResponses);
+    if (!full) {
+      full = buildChallenge(maxResponses);
+      full.catch(() => cache.delete(maxResponses));
+      if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as number);
+      cache.set(maxResponses, full);
+    }
+    const built = await full;
+    if (!network) return built;
+    const paymentRequired = {
+      ...built.paymentRequired,
+      accepts: built.paymentRequired.accepts.filter((accept) => accept.network === network),
+    };
+    return { paymentRequired, header: encodePaymentRequiredHeader(paymentRequired) };
+  };
+
+  return {
+    networks,
+    metadata,
+    middleware,
+    isReady: () => ready,
+    initialize,
+    lastInitError: () => initError,
+    challenge,
+  };
+}
+
+/** A request-shaped adapter for building the challenge outside of a live request. */
+function syntheticPollRequest(url: string, body: unknown): HTTPAdapter {
+  return {
+    getHeader: () => undefined,
+    getMethod: () => "POST",
+    getPath: () => POLLS_PATH,
+    getUrl: () => url,
+    getAcceptHeader: () => "application/json",
+    getUserAgent: () => "",
+    getQueryParams: () => ({}),
+    getQueryParam: () => undefined,
+    getBody: async () => body,
+  };
+}

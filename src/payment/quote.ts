@@ -1,0 +1,105 @@
+// GET /api/v1/quote: the price of a poll and the exact challenge POST /api/v1/polls would answer.
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { ConfigProblem } from "../config";
+import { ApiError, errorResponse } from "../http/errors";
+import { ErrorResponse, PaymentRequiredResponse } from "../http/openapi-shapes";
+import { resolveNetworkAlias, type NetworkSpec } from "./networks";
+import type { PaymentServer } from "./payment-server";
+import { pollPrice, usdcNumber } from "./pricing";
+
+export interface QuoteDeps {
+  payments: PaymentServer | undefined;
+  /** Every network this build knows, to tell "unknown" from "not enabled here". */
+  knownNetworks: readonly NetworkSpec[];
+  problems: readonly ConfigProblem[];
+}
+
+const QuoteQuery = z.object({
+  maxResponses: z.string().optional().openapi({ example: "100", description: "Integer from 100 to 1,000,000." }),
+  network: z
+    .string()
+    .optional()
+    .openapi({ example: "worldchain", description: "base, eip155:8453, worldchain, world-chain, world, eip155:480, …" }),
+});
+
+export const QuoteResponse = z
+  .object({
+    maxResponses: z.number().int(),
+    costUsdc: z.number(),
+    costAtomic: z.string(),
+    rewardPoolUsdc: z.number(),
+    qualiFeeUsdc: z.number(),
+    x402Version: z.literal(2),
+    paymentRequired: PaymentRequiredResponse,
+  })
+  .openapi("Quote");
+
+export const quoteRoute = createRoute({
+  method: "get",
+  path: "/api/v1/quote",
+  summary: "Price a poll and get its x402 payment challenge",
+  request: { query: QuoteQuery },
+  responses: {
+    200: { description: "Quote with the PaymentRequired object", content: { "application/json": { schema: QuoteResponse } } },
+    400: { description: "Invalid maxResponses or network", content: { "application/json": { schema: ErrorResponse } } },
+    503: { description: "Payments not configured or facilitator unreachable", content: { "application/json": { schema: ErrorResponse } } },
+  },
+});
+
+function parseMaxResponses(raw: string | undefined): number {
+  if (raw === undefined || raw.trim() === "") {
+    throw new ApiError(400, "validation_error", "maxResponses is required (an integer from 100 to 1,000,000).", "maxResponses");
+  }
+  if (!/^\d{1,7}$/.test(raw.trim())) {
+    throw new ApiError(400, "validation_error", "maxResponses must be an integer from 100 to 1,000,000.", "maxResponses");
+  }
+  const value = Number(raw.trim());
+  if (value < 100 || value > 1_000_000) {
+    throw new ApiError(400, "validation_error", "maxResponses must be an integer from 100 to 1,000,000.", "maxResponses");
+  }
+  return value;
+}
+
+export function registerQuote(app: OpenAPIHono, deps: QuoteDeps): void {
+  app.openapi(quoteRoute, async (c) => {
+    try {
+      const maxResponses = parseMaxResponses(c.req.query("maxResponses"));
+      const problem = deps.problems.find((p) => p.area === "payment");
+      if (problem || !deps.payments) {
+        throw new ApiError(503, "payment_not_configured", problem ? `${problem.message} (missing ${problem.variable})` : "Payments are not configured.");
+      }
+      const payments = deps.payments;
+      let network: string | undefined;
+      const filter = c.req.query("network");
+      if (filter !== undefined) {
+        const spec = resolveNetworkAlias(filter, deps.knownNetworks);
+        const enabledNames = payments.networks.map((n) => n.spec.key).join(", ");
+        if (!spec) throw new ApiError(400, "unsupported_network", `Unknown network "${filter}". Enabled: ${enabledNames}.`, "network");
+        if (!payments.networks.some((n) => n.spec.network === spec.network)) {
+          throw new ApiError(400, "unsupported_network", `Network "${filter}" is not enabled here. Enabled: ${enabledNames}.`, "network");
+        }
+        network = spec.network;
+      }
+      if (!payments.isReady() && !(await payments.initialize())) {
+        throw new ApiError(503, "facilitator_unavailable", "The payment facilitator cannot be reached; try again shortly.");
+      }
+      const price = pollPrice(maxResponses);
+      const { paymentRequired } = await payments.challenge(maxResponses, network);
+      return c.json(
+        {
+          maxResponses,
+          costUsdc: usdcNumber(price.costAtomic),
+          costAtomic: price.costAtomic.toString(),
+          rewardPoolUsdc: usdcNumber(price.rewardPoolAtomic),
+          qualiFeeUsdc: usdcNumber(price.feeAtomic),
+          x402Version: 2 as const,
+          paymentRequired,
+        },
+        200,
+      ) as never;
+    } catch (error) {
+      if (error instanceof ApiError) return errorResponse(c, error) as never;
+      throw error;
+    }
+  });
+}

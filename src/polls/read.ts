@@ -1,0 +1,81 @@
+// GET /api/v1/polls/{id}: public metadata of settled polls. Pending and failed polls do not exist
+// to the outside world.
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Store } from "../db/store";
+import { ApiError, errorResponse } from "../http/errors";
+import { ErrorResponse } from "../http/openapi-shapes";
+import { POLLS_PATH } from "../payment/payment-server";
+import { findOptions, findPoll } from "./repo";
+
+export interface ReadPollDeps {
+  store: Store;
+  publicBaseUrl: string;
+  now: () => Date;
+}
+
+export const PublicPoll = z
+  .object({
+    id: z.string().uuid(),
+    url: z.string(),
+    status: z.enum(["active", "completed", "expired"]),
+    question: z.string(),
+    description: z.string().nullable(),
+    moreInfoUrl: z.string().nullable(),
+    mediaUrl: z.string().nullable(),
+    mediaType: z.string().nullable(),
+    layoutType: z.enum(["list", "grid"]),
+    options: z.array(z.object({ id: z.string(), text: z.string(), mediaUrl: z.string().nullable() })),
+    maxResponses: z.number().int(),
+    voteCount: z.number().int(),
+    network: z.string(),
+    expiresAt: z.string(),
+    createdAt: z.string(),
+    completedAt: z.string().nullable(),
+  })
+  .openapi("Poll");
+
+const getPollRoute = createRoute({
+  method: "get",
+  path: `${POLLS_PATH}/{id}`,
+  summary: "Public metadata of a settled poll",
+  request: { params: z.object({ id: z.string().openapi({ example: "3f0c…" }) }) },
+  responses: {
+    200: { description: "The poll", content: { "application/json": { schema: PublicPoll } } },
+    404: { description: "Poll not found, not API-created, or not settled", content: { "application/json": { schema: ErrorResponse } } },
+  },
+});
+
+export function registerReadPoll(app: OpenAPIHono, deps: ReadPollDeps): void {
+  app.openapi(getPollRoute, async (c) => {
+    const id = c.req.param("id");
+    const poll = await findPoll(deps.store.db, id);
+    if (!poll || poll.status === "pending_payment" || poll.status === "payment_failed") {
+      return errorResponse(c, new ApiError(404, "poll_not_found", "No settled poll has this id.", "id")) as never;
+    }
+    const options = await findOptions(deps.store.db, id);
+    // A poll past its expiry reads as expired even before the sweep job has run.
+    const status =
+      poll.status === "active" && Date.parse(poll.expires_at) <= deps.now().getTime() ? "expired" : poll.status;
+    return c.json(
+      {
+        id: poll.id,
+        url: `${deps.publicBaseUrl}/polls/${poll.id}`,
+        status,
+        question: poll.question,
+        description: poll.description,
+        moreInfoUrl: poll.more_info_url,
+        mediaUrl: poll.media_url,
+        mediaType: poll.media_type,
+        layoutType: poll.layout_type,
+        options: options.map((o) => ({ id: o.id, text: o.text, mediaUrl: o.media_url })),
+        maxResponses: poll.max_responses,
+        voteCount: poll.vote_count,
+        network: poll.network,
+        expiresAt: poll.expires_at,
+        createdAt: poll.created_at,
+        completedAt: poll.completed_at,
+      },
+      200,
+    ) as never;
+  });
+}

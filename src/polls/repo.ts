@@ -1,0 +1,50 @@
+// SQL for polls and their options.
+import type { Kysely } from "kysely";
+import type { Database, NewPoll, PollOptionRow, PollRow } from "../db/schema";
+
+export interface NewOption {
+  id: string;
+  position: number;
+  text: string;
+  mediaUrl: string | null;
+}
+
+export function insertPoll(db: Kysely<Database>, poll: NewPoll) {
+  return db.insertInto("polls").values(poll);
+}
+
+export function insertOptions(db: Kysely<Database>, pollId: string, options: readonly NewOption[]) {
+  return db.insertInto("poll_options").values(
+    options.map((option) => ({
+      poll_id: pollId,
+      position: option.position,
+      id: option.id,
+      text: option.text,
+      media_url: option.mediaUrl,
+    })),
+  );
+}
+
+export function activatePoll(db: Kysely<Database>, pollId: string, at: string) {
+  return db
+    .updateTable("polls")
+    .set({ status: "active", activated_at: at })
+    .where("id", "=", pollId)
+    .where("status", "=", "pending_payment");
+}
+
+export function failPoll(db: Kysely<Database>, pollId: string) {
+  return db
+    .updateTable("polls")
+    .set({ status: "payment_failed" })
+    .where("id", "=", pollId)
+    .where("status", "=", "pending_payment");
+}
+
+export function findPoll(db: Kysely<Database>, pollId: string): Promise<PollRow | undefined> {
+  return db.selectFrom("polls").selectAll().where("id", "=", pollId).executeTakeFirst();
+}
+
+export function findOptions(db: Kysely<Database>, pollId: string): Promise<PollOptionRow[]> {
+  return db.selectFrom("poll_options").selectAll().where("poll_id", "=", pollId).orderBy("position").execute();
+}

@@ -1,0 +1,101 @@
+// Request and response shapes of the poll API (the wire contract), shared by the routes, the
+// OpenAPI document and the bazaar declaration, so the three can never drift apart.
+import { z } from "@hono/zod-openapi";
+
+export const MIN_RESPONSES = 100;
+export const MAX_RESPONSES = 1_000_000;
+export const MIN_EXPIRY_LEAD_MS = 5 * 60 * 1000;
+
+const httpsUrl = (max: number) =>
+  z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .refine((value) => {
+      if (!URL.canParse(value)) return false;
+      const url = new URL(value);
+      return url.protocol === "https:" && url.hostname !== "" && url.username === "" && url.password === "";
+    }, "must be an absolute https URL without credentials");
+
+const nonBlank = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .max(max, `must be at most ${max} characters`);
+
+export const PollOptionInput = z
+  .strictObject({
+    text: nonBlank(120),
+    mediaUrl: httpsUrl(2048).nullish(),
+  })
+  .openapi("PollOptionInput");
+
+export const CreatePollBody = z
+  .strictObject({
+    question: nonBlank(200).openapi({ example: "Which name is clearer?" }),
+    description: z.string().trim().max(1000, "must be at most 1000 characters").nullish(),
+    moreInfoUrl: httpsUrl(500).nullish(),
+    options: z
+      .array(PollOptionInput)
+      .min(2, "must have at least 2 options")
+      .max(10, "must have at most 10 options"),
+    maxResponses: z
+      .number()
+      .int("must be an integer")
+      .min(MIN_RESPONSES, `must be at least ${MIN_RESPONSES}`)
+      .max(MAX_RESPONSES, `must be at most ${MAX_RESPONSES}`),
+    expiresAt: z.iso
+      .datetime({ offset: true, message: "must be an ISO 8601 timestamp, e.g. 2099-01-15T12:00:00Z" })
+      .openapi({ description: "More than 5 minutes in the future." }),
+    mediaUrl: httpsUrl(2048).nullish(),
+    mediaType: z.enum(["image"]).nullish(),
+    layoutType: z.enum(["list", "grid"]).nullish(),
+    callbackUrl: z
+      .string()
+      .max(2048, "must be at most 2048 characters")
+      .nullish()
+      .openapi({ description: "HTTPS URL that receives the signed poll.completed webhook." }),
+  })
+  .refine((body) => !(body.mediaType && !body.mediaUrl), {
+    message: "mediaType needs a mediaUrl",
+    path: ["mediaType"],
+  })
+  .openapi("CreatePollRequest");
+
+export type CreatePollInput = z.infer<typeof CreatePollBody>;
+
+/** The crawler-safe example advertised in the bazaar declaration and the docs. */
+export const EXAMPLE_CREATE_POLL_BODY = {
+  question: "Which logo should our note-taking app use?",
+  description: "Pick the logo that feels more trustworthy, memorable, and useful for a note-taking app.",
+  options: [{ text: "Logo A" }, { text: "Logo B" }],
+  maxResponses: 100,
+  expiresAt: "2099-01-15T12:00:00.000Z",
+} as const;
+
+export const PaymentInfo = z
+  .object({
+    network: z.string().openapi({ example: "eip155:480" }),
+    networkLabel: z.string().openapi({ example: "World Chain" }),
+    txHash: z.string().openapi({ example: "0x…" }),
+    payer: z.string(),
+    amountUsdc: z.number(),
+    amountAtomic: z.string().openapi({ example: "500000" }),
+  })
+  .openapi("PaymentInfo");
+
+export const CreatePollResponse = z
+  .object({
+    id: z.string().uuid(),
+    url: z.string(),
+    readToken: z.string().uuid(),
+    payment: PaymentInfo,
+    pricing: z.object({
+      maxResponses: z.number().int(),
+      rewardPoolUsdc: z.number(),
+      qualiFeeUsdc: z.number(),
+      costUsdc: z.number(),
+    }),
+    endpoints: z.object({ poll: z.string(), results: z.string(), votes: z.string() }),
+  })
+  .openapi("CreatePollResponse");
