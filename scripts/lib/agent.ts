@@ -11,11 +11,16 @@ export interface AgentOptions {
   asset: string;
   /** Atomic cap per payment; default 5,000 USDC (a 1,000,000-response poll). */
   maxAmountPerPaymentAtomic?: string;
+  /** Pay only on this network (the client otherwise takes the first accepted option). */
+  onlyThisNetwork?: boolean;
 }
 
 export function agentClient(options: AgentOptions): x402Client {
   const client = new x402Client();
-  registerExactEvmScheme(client, { signer: privateKeyToAccount(options.privateKey) });
+  registerExactEvmScheme(client, {
+    signer: privateKeyToAccount(options.privateKey),
+    ...(options.onlyThisNetwork ? { networks: [options.network] } : {}),
+  });
   client.setSpendControls({
     allowedAssets: [
       {

@@ -149,6 +149,7 @@ async function rpc<T>(url: string, method: string, params: unknown[] = []): Prom
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    signal: AbortSignal.timeout(15_000), // a hung node must not hang stop()
   });
   const body = (await res.json()) as { result?: T; error?: { message: string } };
   if (body.error) throw new Error(`${method} failed: ${body.error.message}`);
@@ -204,6 +205,18 @@ export async function startAnvil(opts: StartAnvilOptions): Promise<AnvilProcess>
     });
   });
 
+  // Guard the child from the moment it exists, not only once it listens.
+  if (child.pid !== undefined) {
+    const watchdog = spawnWatchdog(child.pid);
+    const entry = { anvil: child, watchdog };
+    live.add(entry);
+    installExitHook();
+    void exited.then(() => {
+      live.delete(entry);
+      try { watchdog?.kill("SIGKILL"); } catch { /* already gone */ }
+    });
+  }
+
   const url = await new Promise<string>((resolve, reject) => {
     let buffered = "";
     const timer = setTimeout(() => {
@@ -231,14 +244,6 @@ export async function startAnvil(opts: StartAnvilOptions): Promise<AnvilProcess>
   });
 
   const pid = child.pid!;
-  const watchdog = spawnWatchdog(pid);
-  const entry = { anvil: child, watchdog };
-  live.add(entry);
-  installExitHook();
-  void exited.then(() => {
-    live.delete(entry);
-    try { watchdog?.kill("SIGKILL"); } catch { /* already gone */ }
-  });
   // Neither anvil nor its pipes keep the parent alive; the exit hook/watchdog stop it.
   child.unref();
   (child.stdout as unknown as { unref(): void }).unref();

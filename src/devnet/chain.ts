@@ -15,7 +15,8 @@ import {
   type Hex,
   type PublicClient,
 } from "viem";
-import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
+import { pbkdf2Sync } from "node:crypto";
+import { HDKey, hdKeyToAccount, privateKeyToAccount } from "viem/accounts";
 import testUsdcArtifact from "./artifacts/TestUSDC.json" with { type: "json" };
 import multicallArtifact from "./artifacts/Multicall.json" with { type: "json" };
 
@@ -32,12 +33,16 @@ export interface DevAccount {
   privateKey: Hex;
 }
 
+let devRoot: HDKey | undefined;
 const devAccountCache = new Map<number, DevAccount>();
 /** Account `index` of the dev mnemonic (m/44'/60'/0'/0/index). anvil prefunds indexes 0–9 with ETH. */
 export function devAccount(index: number): DevAccount {
   let acct = devAccountCache.get(index);
   if (!acct) {
-    const hd = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: index });
+    // BIP-39 seed computed once with native PBKDF2: viem's mnemonicToAccount redoes it in JS on
+    // every call (~100 ms each), which dominated devnet start-up.
+    devRoot ??= HDKey.fromMasterSeed(pbkdf2Sync(DEV_MNEMONIC.normalize("NFKD"), "mnemonic", 2048, 64, "sha512"));
+    const hd = hdKeyToAccount(devRoot, { addressIndex: index });
     const key = hd.getHdKey().privateKey;
     if (!key) throw new Error(`no private key for dev account ${index}`);
     acct = { address: hd.address, privateKey: toHex(key) };
@@ -119,7 +124,11 @@ async function walletFor(rpcUrl: string, privateKey: Hex) {
 }
 
 async function waitForSuccess(rpcUrl: string, hash: Hex, what: string) {
-  const receipt = await publicClientFor(rpcUrl).waitForTransactionReceipt({ hash, pollingInterval: POLLING_INTERVAL_MS });
+  const client = publicClientFor(rpcUrl);
+  // anvil automines, so the receipt usually exists already; poll only if it doesn't.
+  const receipt =
+    (await client.getTransactionReceipt({ hash }).catch(() => undefined)) ??
+    (await client.waitForTransactionReceipt({ hash, pollingInterval: POLLING_INTERVAL_MS }));
   if (receipt.status !== "success") throw new Error(`${what} reverted (tx ${hash})`);
   return receipt;
 }

@@ -122,10 +122,12 @@ function createPollGate(deps: CreatePollDeps): MiddlewareHandler<CreateEnv> {
   return async (c, next) => {
     if (c.req.method !== "POST") return next();
     try {
-      const notConfigured = unavailable(deps, "payment");
-      if (notConfigured || !deps.payments) {
-        throw notConfigured ?? new ApiError(503, "payment_not_configured", "Payments are not configured.");
-      }
+      // A challenge is an invitation to pay: never issue one that could not end in a poll.
+      const notConfigured = unavailable(deps, "payment") ?? unavailable(deps, "moderation") ?? unavailable(deps, "read_tokens");
+      if (notConfigured) throw notConfigured;
+      if (!deps.payments) throw new ApiError(503, "payment_not_configured", "Payments are not configured.");
+      if (!deps.moderator) throw new ApiError(503, "moderation_not_configured", "Moderation is not configured.");
+      if (!deps.readTokens) throw new ApiError(503, "read_tokens_not_configured", "Read tokens are not configured.");
       const payments = deps.payments;
       if (!payments.isReady() && !(await payments.initialize())) {
         throw new ApiError(503, "facilitator_unavailable", "The payment facilitator cannot be reached; try again shortly.");
@@ -145,12 +147,8 @@ function createPollGate(deps: CreatePollDeps): MiddlewareHandler<CreateEnv> {
       const challenge = await payments.challenge(input.maxResponses);
       if (!paymentHeader) return challengeResponse(c, challenge);
 
-      // Before anything reaches the facilitator: configuration the handler will need …
-      const moderationMissing = unavailable(deps, "moderation") ?? unavailable(deps, "read_tokens");
-      if (moderationMissing || !deps.moderator || !deps.readTokens) {
-        throw moderationMissing ?? new ApiError(503, "moderation_not_configured", "Moderation is not configured.");
-      }
-      // … a payload we can read (only exact EIP-3009 payments are offered) …
+      // Before anything reaches the facilitator: a payload we can read (only exact EIP-3009
+      // payments are offered) …
       const authorization = readAuthorization(paymentHeader);
       if (!authorization) return challengeResponse(c, challenge, "invalid_payment_payload");
       // … for the advertised resource (bazaar indexes payments by it) …
