@@ -6,8 +6,8 @@ export type Mode = "local" | "production";
 
 /** A piece of production configuration that is missing: the affected endpoints answer 503 with `code`. */
 export interface ConfigProblem {
-  area: "payment" | "moderation" | "read_tokens";
-  code: "payment_not_configured" | "moderation_not_configured" | "read_tokens_not_configured";
+  area: "payment" | "moderation" | "read_tokens" | "world_id";
+  code: "payment_not_configured" | "moderation_not_configured" | "read_tokens_not_configured" | "world_id_not_configured";
   variable: string;
   message: string;
 }
@@ -45,6 +45,28 @@ export interface Config {
     chainId: number;
   };
   callbackSecret: string | undefined;
+  /** Webhook delivery (src/webhook/). */
+  webhook: {
+    /** Deadline of one delivery attempt. */
+    timeoutMs: number;
+    /** How often the Node server looks for due deliveries. */
+    dispatchIntervalMs: number;
+  };
+  /** Local-mode crash-test hook: SIGKILL ourselves at this step of a paid creation. */
+  testCrashAt: "after_verify" | "after_claim" | "after_settlement" | "after_activation" | undefined;
+  worldId: {
+    /** Developer Portal app id (app_…). Local mode defaults to a local placeholder. */
+    appId: string | undefined;
+    /** Relying party id (rp_…) registered for World ID 4. */
+    rpId: string | undefined;
+    /** The relying party's secp256k1 signing key (hex) that signs proof requests (signRequest). */
+    signingKey: string | undefined;
+    /** Portal base URL for `POST {base}/api/v4/verify/{rp_id}`; unset means the real portal in production
+     * and the in-process stand-in in local mode. */
+    verifyBaseUrl: string | undefined;
+    environment: "production" | "staging";
+    timeoutMs: number;
+  };
   /** Missing production configuration, one entry per variable. Empty in local mode. */
   problems: ConfigProblem[];
 }
@@ -110,6 +132,21 @@ const EnvSchema = z.object({
   DEVNET_RPC_URL: httpUrl,
   DEVNET_CHAIN_ID: integerIn(1, 2 ** 31 - 1, 31337),
   QUALI_CALLBACK_SECRET: optionalString,
+  WEBHOOK_TIMEOUT_MS: integerIn(100, 60_000, 10_000),
+  WEBHOOK_DISPATCH_INTERVAL_MS: integerIn(50, 60_000, 2_000),
+  QUALI_TEST_CRASH_AT: z.preprocess(
+    emptyToUndefined,
+    z.enum(["after_verify", "after_claim", "after_settlement", "after_activation"]).optional(),
+  ),
+  WORLD_ID_APP_ID: z.preprocess(emptyToUndefined, z.string().trim().regex(/^app_[A-Za-z0-9_]+$/, "must look like app_xxxxx").optional()),
+  WORLD_ID_RP_ID: z.preprocess(emptyToUndefined, z.string().trim().regex(/^rp_[A-Za-z0-9_]+$/, "must look like rp_xxxxx").optional()),
+  WORLD_ID_SIGNING_KEY: z.preprocess(
+    emptyToUndefined,
+    z.string().trim().regex(/^(0x)?[0-9a-fA-F]{64}$/, "must be a 32-byte hex key").optional(),
+  ),
+  WORLD_ID_VERIFY_BASE_URL: httpUrl,
+  WORLD_ID_ENVIRONMENT: z.preprocess(emptyToUndefined, z.enum(["production", "staging"]).default("production")),
+  WORLD_ID_TIMEOUT_MS: integerIn(1000, 120_000, 10_000),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -131,6 +168,9 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
 
+  if (mode === "production" && e.QUALI_TEST_CRASH_AT) {
+    throw new ConfigError("QUALI_TEST_CRASH_AT is a crash-test hook for local mode only; unset it in production.");
+  }
   const port = e.PORT;
   const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, "");
   const problems: ConfigProblem[] = [];
@@ -175,6 +215,20 @@ export function loadConfig(env: Env = process.env): Config {
         message: "READ_TOKEN_SECRET (32+ characters) is required in production: read tokens are derived from it.",
       });
     }
+    const worldIdMissing: [string, string | undefined, string][] = [
+      ["WORLD_ID_APP_ID", e.WORLD_ID_APP_ID, "the Developer Portal app id (app_…) voters prove their humanity for"],
+      ["WORLD_ID_RP_ID", e.WORLD_ID_RP_ID, "the World ID 4 relying party id (rp_…) proofs are verified against"],
+      ["WORLD_ID_SIGNING_KEY", e.WORLD_ID_SIGNING_KEY, "the relying party signing key that signs each proof request"],
+    ];
+    for (const [variable, value, what] of worldIdMissing) {
+      if (value) continue;
+      problems.push({
+        area: "world_id",
+        code: "world_id_not_configured",
+        variable,
+        message: `${variable} is required in production for voting: ${what}.`,
+      });
+    }
   }
 
   return {
@@ -204,6 +258,16 @@ export function loadConfig(env: Env = process.env): Config {
     },
     devnet: { rpcUrl: e.DEVNET_RPC_URL, chainId: e.DEVNET_CHAIN_ID },
     callbackSecret: e.QUALI_CALLBACK_SECRET,
+    webhook: { timeoutMs: e.WEBHOOK_TIMEOUT_MS, dispatchIntervalMs: e.WEBHOOK_DISPATCH_INTERVAL_MS },
+    testCrashAt: e.QUALI_TEST_CRASH_AT,
+    worldId: {
+      appId: e.WORLD_ID_APP_ID,
+      rpId: e.WORLD_ID_RP_ID,
+      signingKey: e.WORLD_ID_SIGNING_KEY,
+      verifyBaseUrl: e.WORLD_ID_VERIFY_BASE_URL?.replace(/\/+$/, ""),
+      environment: e.WORLD_ID_ENVIRONMENT,
+      timeoutMs: e.WORLD_ID_TIMEOUT_MS,
+    },
     problems,
   };
 }

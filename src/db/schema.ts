@@ -26,6 +26,8 @@ export interface PollsTable {
   created_at: string;
   activated_at: string | null;
   completed_at: string | null;
+  /** Id of the last lifecycle transition (0002); see src/polls/lifecycle.ts. */
+  transition_id: Generated<string | null>;
 }
 
 export interface PollOptionsTable {
@@ -54,10 +56,100 @@ export interface PaymentsTable {
   settled_at: string | null;
 }
 
+export interface WorldIdRequestsTable {
+  nonce: string;
+  poll_id: string;
+  option_id: string;
+  payout_address: string;
+  signal: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+export interface VotesTable {
+  id: string;
+  poll_id: string;
+  option_id: string;
+  nullifier: string;
+  world_id_nonce: string;
+  /** JSON array of option ids in the order shown, or null. */
+  shown_order: string | null;
+  country: string | null;
+  age_band: string | null;
+  created_at: string;
+}
+
+export type DemographicDimension = "country" | "age_band";
+
+export interface PollDemographicCountsTable {
+  poll_id: string;
+  dimension: DemographicDimension;
+  value: string;
+  option_id: string;
+  count: number;
+}
+
+export interface RewardLedgerTable {
+  vote_id: string;
+  address: string;
+  network: string;
+  amount_atomic: string;
+  created_at: string;
+  payout_id: string | null;
+}
+
+export interface RewardBalancesTable {
+  address: string;
+  network: string;
+  votes: number;
+  accrued_atomic: number;
+}
+
+export type WebhookEvent = "poll.completed" | "poll.expired";
+export type WebhookDeliveryState = "pending" | "delivering" | "delivered" | "failed";
+
+/** The webhook outbox (0003): one row per (poll, event); see src/webhook/outbox.ts. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  poll_id: string;
+  event: WebhookEvent;
+  url: string;
+  body: string;
+  state: Generated<WebhookDeliveryState>;
+  attempts: Generated<number>;
+  next_attempt_at: string | null;
+  last_attempt_at: string | null;
+  lease_until: string | null;
+  lease_token: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+/** Every attempt of every webhook delivery (0003). */
+export interface WebhookAttemptsTable {
+  delivery_id: string;
+  attempt: number;
+  started_at: string;
+  duration_ms: number | null;
+  status: number | null;
+  error: string | null;
+  response_snippet: string | null;
+}
+
 export interface Database {
   polls: PollsTable;
   poll_options: PollOptionsTable;
   payments: PaymentsTable;
+  world_id_requests: WorldIdRequestsTable;
+  votes: VotesTable;
+  poll_demographic_counts: PollDemographicCountsTable;
+  reward_ledger: RewardLedgerTable;
+  reward_balances: RewardBalancesTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 export type PollRow = Selectable<PollsTable>;
@@ -65,3 +157,7 @@ export type NewPoll = Insertable<PollsTable>;
 export type PollUpdate = Updateable<PollsTable>;
 export type PollOptionRow = Selectable<PollOptionsTable>;
 export type PaymentRow = Selectable<PaymentsTable>;
+export type WorldIdRequestRow = Selectable<WorldIdRequestsTable>;
+export type VoteRow = Selectable<VotesTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
+export type WebhookAttemptRow = Selectable<WebhookAttemptsTable>;

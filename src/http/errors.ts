@@ -22,7 +22,23 @@ export type ErrorCode =
   | "moderation_unavailable"
   | "read_tokens_not_configured"
   | "facilitator_unavailable"
-  | "internal_error";
+  | "internal_error"
+  | "rate_limited"
+  // Voting and the read side (issue 3).
+  | "poll_not_active"
+  | "poll_full"
+  | "poll_expired"
+  | "already_voted"
+  | "invalid_proof"
+  | "proof_rejected"
+  | "nonce_unknown"
+  | "nonce_used"
+  | "nonce_expired"
+  | "signal_mismatch"
+  | "world_id_unavailable"
+  | "world_id_not_configured"
+  | "invalid_signature"
+  | "invalid_cursor";
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; param?: string; details?: Record<string, unknown> };

@@ -5,6 +5,8 @@ import type { Store } from "../db/store";
 import { ApiError, errorResponse } from "../http/errors";
 import { ErrorResponse } from "../http/openapi-shapes";
 import { POLLS_PATH } from "../payment/payment-server";
+import type { PollOptionRow, PollRow } from "../db/schema";
+import { visibleStatus } from "./lifecycle";
 import { findOptions, findPoll } from "./repo";
 
 export interface ReadPollDeps {
@@ -45,6 +47,28 @@ const getPollRoute = createRoute({
   },
 });
 
+/** The public view of a settled poll (GET /api/v1/polls/{id} and the list by payer). */
+export function toPublicPoll(poll: PollRow, options: readonly PollOptionRow[], publicBaseUrl: string, now: Date): z.infer<typeof PublicPoll> {
+  return {
+    id: poll.id,
+    url: `${publicBaseUrl}/polls/${poll.id}`,
+    status: visibleStatus(poll, now),
+    question: poll.question,
+    description: poll.description,
+    moreInfoUrl: poll.more_info_url,
+    mediaUrl: poll.media_url,
+    mediaType: poll.media_type,
+    layoutType: poll.layout_type,
+    options: options.map((o) => ({ id: o.id, text: o.text, mediaUrl: o.media_url })),
+    maxResponses: poll.max_responses,
+    voteCount: poll.vote_count,
+    network: poll.network,
+    expiresAt: poll.expires_at,
+    createdAt: poll.created_at,
+    completedAt: poll.completed_at,
+  };
+}
+
 export function registerReadPoll(app: OpenAPIHono, deps: ReadPollDeps): void {
   app.openapi(getPollRoute, async (c) => {
     const id = c.req.param("id");
@@ -53,29 +77,6 @@ export function registerReadPoll(app: OpenAPIHono, deps: ReadPollDeps): void {
       return errorResponse(c, new ApiError(404, "poll_not_found", "No settled poll has this id.", "id")) as never;
     }
     const options = await findOptions(deps.store.db, id);
-    // A poll past its expiry reads as expired even before the sweep job has run.
-    const status =
-      poll.status === "active" && Date.parse(poll.expires_at) <= deps.now().getTime() ? "expired" : poll.status;
-    return c.json(
-      {
-        id: poll.id,
-        url: `${deps.publicBaseUrl}/polls/${poll.id}`,
-        status,
-        question: poll.question,
-        description: poll.description,
-        moreInfoUrl: poll.more_info_url,
-        mediaUrl: poll.media_url,
-        mediaType: poll.media_type,
-        layoutType: poll.layout_type,
-        options: options.map((o) => ({ id: o.id, text: o.text, mediaUrl: o.media_url })),
-        maxResponses: poll.max_responses,
-        voteCount: poll.vote_count,
-        network: poll.network,
-        expiresAt: poll.expires_at,
-        createdAt: poll.created_at,
-        completedAt: poll.completed_at,
-      },
-      200,
-    ) as never;
+    return c.json(toPublicPoll(poll, options, deps.publicBaseUrl, deps.now()), 200) as never;
   });
 }

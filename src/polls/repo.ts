@@ -48,3 +48,25 @@ export function findPoll(db: Kysely<Database>, pollId: string): Promise<PollRow 
 export function findOptions(db: Kysely<Database>, pollId: string): Promise<PollOptionRow[]> {
   return db.selectFrom("poll_options").selectAll().where("poll_id", "=", pollId).orderBy("position").execute();
 }
+
+/** Options of several polls at once (list pages), in display order. */
+export function findOptionsOfPolls(db: Kysely<Database>, pollIds: readonly string[]): Promise<PollOptionRow[]> {
+  if (pollIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom("poll_options")
+    .selectAll()
+    .where("poll_id", "in", pollIds)
+    .orderBy("poll_id")
+    .orderBy("position")
+    .execute();
+}
+
+export function groupOptionsByPoll(options: readonly PollOptionRow[]): Map<string, PollOptionRow[]> {
+  const byPoll = new Map<string, PollOptionRow[]>();
+  for (const option of options) {
+    const list = byPoll.get(option.poll_id);
+    if (list) list.push(option);
+    else byPoll.set(option.poll_id, [option]);
+  }
+  return byPoll;
+}

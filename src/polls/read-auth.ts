@@ -1,0 +1,44 @@
+// Read-token access to a poll's private endpoints (results, votes): the token comes as `X-Read-Token`
+// or `Authorization: Bearer <token>`. Unknown or unsettled poll → 404, no token → 401, wrong token → 403.
+import type { Context } from "hono";
+import type { ConfigProblem } from "../config";
+import type { PollRow } from "../db/schema";
+import type { Store } from "../db/store";
+import { ApiError } from "../http/errors";
+import type { ReadTokens } from "./read-token";
+import { findPoll } from "./repo";
+
+export interface ReadAuthDeps {
+  store: Store;
+  readTokens: ReadTokens | undefined;
+  problems: readonly ConfigProblem[];
+}
+
+export function presentedReadToken(c: Context): string | undefined {
+  const header = c.req.header("x-read-token")?.trim();
+  if (header) return header;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization")?.trim() ?? "");
+  return match?.[1];
+}
+
+/** A settled poll the caller holds the read token of; throws the contract's 404/401/403 (or 503). */
+export async function pollForReader(c: Context, deps: ReadAuthDeps, pollId: string): Promise<PollRow> {
+  const poll = await findPoll(deps.store.db, pollId);
+  if (!poll || poll.status === "pending_payment" || poll.status === "payment_failed") {
+    throw new ApiError(404, "poll_not_found", "No settled poll has this id.", "id");
+  }
+  const problem = deps.problems.find((p) => p.area === "read_tokens");
+  if (problem || !deps.readTokens) {
+    throw new ApiError(503, "read_tokens_not_configured", problem ? `${problem.message} (missing ${problem.variable})` : "Read tokens are not configured.");
+  }
+  const token = presentedReadToken(c);
+  if (!token) {
+    throw new ApiError(401, "read_token_missing", "Send the poll's read token as X-Read-Token or Authorization: Bearer <readToken>.");
+  }
+  if (!deps.readTokens.matches(pollId, token)) throw new ApiError(403, "read_token_invalid", "This read token does not match this poll.");
+  return poll;
+}
+
+/** OpenAPI: the two ways to present a read token. */
+export const READ_TOKEN_HEADERS_DESCRIPTION =
+  "Requires the poll's read token as `X-Read-Token: <readToken>` or `Authorization: Bearer <readToken>`.";

@@ -1,0 +1,98 @@
+// POST /api/v1/polls/{id}/read-token: the 201 that carried the read token can be lost in transit, so the
+// wallet that paid can get it again by signing (EIP-191 personal_sign) a message that names the poll and
+// a recent timestamp:
+//
+//   Quali read token recovery
+//   Poll: <poll id>
+//   Timestamp: <ISO 8601 instant, within the last 10 minutes>
+//
+// Only externally owned accounts: the signature is recovered, not checked with ERC-1271.
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { recoverMessageAddress, type Hex } from "viem";
+import type { ConfigProblem } from "../config";
+import type { Store } from "../db/store";
+import { ApiError } from "../http/errors";
+import { ErrorResponse } from "../http/openapi-shapes";
+import { POLLS_PATH } from "../payment/payment-server";
+import type { ReadTokens } from "./read-token";
+import { findPoll } from "./repo";
+
+export const RECOVERY_MAX_AGE_MS = 10 * 60_000;
+export const RECOVERY_MAX_SKEW_MS = 2 * 60_000;
+const FIRST_LINE = "Quali read token recovery";
+
+/** The exact message the paying wallet signs. */
+export function readTokenRecoveryMessage(pollId: string, at: Date = new Date()): string {
+  return `${FIRST_LINE}\nPoll: ${pollId}\nTimestamp: ${at.toISOString()}`;
+}
+
+export interface ReadTokenRecoveryDeps {
+  store: Store;
+  readTokens: ReadTokens | undefined;
+  problems: readonly ConfigProblem[];
+  now: () => Date;
+}
+
+const RecoveryBody = z
+  .strictObject({
+    message: z.string().max(500).openapi({
+      example: "Quali read token recovery\nPoll: 3f0c…\nTimestamp: 2026-11-23T10:00:00.000Z",
+      description: "Exactly three lines: 'Quali read token recovery', 'Poll: <id>', 'Timestamp: <ISO instant within 10 minutes>'.",
+    }),
+    signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte 0x-hex signature").openapi({ example: "0x…" }),
+  })
+  .openapi("ReadTokenRecoveryRequest");
+
+const RecoveryResponse = z.object({ pollId: z.string(), readToken: z.string() }).openapi("ReadTokenRecovery");
+
+const recoveryRoute = createRoute({
+  method: "post",
+  path: `${POLLS_PATH}/{id}/read-token`,
+  summary: "Recover a poll's read token with the paying wallet's signature",
+  request: {
+    params: z.object({ id: z.string() }),
+    body: { content: { "application/json": { schema: RecoveryBody } }, required: true },
+  },
+  responses: {
+    200: { description: "The read token", content: { "application/json": { schema: RecoveryResponse } } },
+    400: { description: "Malformed body, or a message that does not name this poll or is not recent", content: { "application/json": { schema: ErrorResponse } } },
+    403: { description: "invalid_signature: not signed by the wallet that paid for the poll", content: { "application/json": { schema: ErrorResponse } } },
+    404: { description: "Poll not found or not settled", content: { "application/json": { schema: ErrorResponse } } },
+    503: { description: "Read tokens not configured", content: { "application/json": { schema: ErrorResponse } } },
+  },
+});
+
+export function registerReadTokenRecovery(app: OpenAPIHono, deps: ReadTokenRecoveryDeps): void {
+  app.openapi(recoveryRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const { message, signature } = c.req.valid("json");
+    const poll = await findPoll(deps.store.db, id);
+    if (!poll || poll.status === "pending_payment" || poll.status === "payment_failed") {
+      throw new ApiError(404, "poll_not_found", "No settled poll has this id.", "id");
+    }
+    const problem = deps.problems.find((p) => p.area === "read_tokens");
+    if (problem || !deps.readTokens) {
+      throw new ApiError(503, "read_tokens_not_configured", problem ? `${problem.message} (missing ${problem.variable})` : "Read tokens are not configured.");
+    }
+    const match = /^Quali read token recovery\r?\nPoll: (\S+)\r?\nTimestamp: (\S+)$/.exec(message);
+    if (!match) {
+      throw new ApiError(400, "validation_error", `message: must be exactly "${FIRST_LINE}\\nPoll: <id>\\nTimestamp: <ISO instant>".`, "message");
+    }
+    if (match[1]!.toLowerCase() !== id.toLowerCase()) throw new ApiError(400, "validation_error", "message: names another poll.", "message");
+    const signedAt = Date.parse(match[2]!);
+    const now = deps.now().getTime();
+    if (!Number.isFinite(signedAt) || signedAt < now - RECOVERY_MAX_AGE_MS || signedAt > now + RECOVERY_MAX_SKEW_MS) {
+      throw new ApiError(400, "validation_error", "message: the timestamp must be an ISO instant within the last 10 minutes.", "message");
+    }
+    let signer: string;
+    try {
+      signer = await recoverMessageAddress({ message, signature: signature as Hex });
+    } catch {
+      throw new ApiError(403, "invalid_signature", "The signature does not recover to a wallet.", "signature");
+    }
+    if (signer.toLowerCase() !== poll.payer.toLowerCase()) {
+      throw new ApiError(403, "invalid_signature", "The message was not signed by the wallet that paid for this poll.", "signature");
+    }
+    return c.json({ pollId: poll.id, readToken: deps.readTokens.tokenFor(poll.id) }, 200);
+  });
+}

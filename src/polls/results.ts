@@ -1,0 +1,156 @@
+// GET /api/v1/polls/{id}/results: aggregate results for the agent holding the read token, served from
+// the per-option and per-demographic counters the vote write maintains — O(options), never a scan of
+// votes. Each option carries its share and a 95% Wilson score interval.
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { PollOptionRow } from "../db/schema";
+import { ErrorResponse } from "../http/openapi-shapes";
+import { POLLS_PATH } from "../payment/payment-server";
+import { AGE_BANDS } from "../voting/demographics";
+import { visibleStatus } from "./lifecycle";
+import { pollForReader, READ_TOKEN_HEADERS_DESCRIPTION, type ReadAuthDeps } from "./read-auth";
+import { findOptions } from "./repo";
+
+export interface ResultsDeps extends ReadAuthDeps {
+  now: () => Date;
+}
+
+const Z_95 = 1.959963984540054;
+
+/** 95% Wilson score interval for k successes out of n; [0, 1] when there is no data. */
+export function wilsonInterval(k: number, n: number, z = Z_95): [number, number] {
+  if (n <= 0) return [0, 1];
+  const p = k / n;
+  const z2 = z * z;
+  const denominator = 1 + z2 / n;
+  const center = (p + z2 / (2 * n)) / denominator;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denominator;
+  return [Math.max(0, center - half), Math.min(1, center + half)];
+}
+
+const round4 = (value: number) => Math.round(value * 10_000) / 10_000;
+
+const DemographicBucket = z
+  .object({
+    value: z.string().openapi({ example: "DE" }),
+    count: z.number().int(),
+    options: z.array(z.object({ id: z.string(), count: z.number().int() })),
+  })
+  .openapi("DemographicBucket");
+
+export const PollResults = z
+  .object({
+    pollId: z.string(),
+    status: z.enum(["active", "completed", "expired"]),
+    voteCount: z.number().int(),
+    maxResponses: z.number().int(),
+    completedAt: z.string().nullable(),
+    options: z.array(
+      z.object({
+        id: z.string(),
+        text: z.string(),
+        count: z.number().int(),
+        share: z.number().openapi({ description: "count / voteCount (0 when there are no votes), 4 decimals." }),
+        ci95: z.tuple([z.number(), z.number()]).openapi({ description: "95% Wilson score interval of the share, 4 decimals." }),
+      }),
+    ),
+    demographics: z
+      .object({
+        country: z.array(DemographicBucket).openapi({ description: "Per stated country (ISO 3166-1 alpha-2), most votes first." }),
+        ageBand: z.array(DemographicBucket).openapi({ description: `Per stated age band, in the order ${AGE_BANDS.join(", ")}.` }),
+        notStated: z.object({ country: z.number().int(), ageBand: z.number().int() }),
+      })
+      .openapi({ description: "Optional, anonymised voter demographics, broken down per option." }),
+  })
+  .openapi("PollResults");
+
+const ReadTokenHeaders = z.object({
+  "x-read-token": z.string().optional().openapi({ description: "The poll's read token." }),
+  authorization: z.string().optional().openapi({ description: "Bearer <readToken>" }),
+});
+
+const resultsRoute = createRoute({
+  method: "get",
+  path: `${POLLS_PATH}/{id}/results`,
+  summary: "Aggregate results of a poll",
+  description: READ_TOKEN_HEADERS_DESCRIPTION,
+  request: { params: z.object({ id: z.string() }), headers: ReadTokenHeaders },
+  responses: {
+    200: { description: "Results", content: { "application/json": { schema: PollResults } } },
+    401: { description: "Missing read token", content: { "application/json": { schema: ErrorResponse } } },
+    403: { description: "Read token does not match this poll", content: { "application/json": { schema: ErrorResponse } } },
+    404: { description: "Poll not found or not settled", content: { "application/json": { schema: ErrorResponse } } },
+    503: { description: "Read tokens not configured", content: { "application/json": { schema: ErrorResponse } } },
+  },
+});
+
+type Bucket = z.infer<typeof DemographicBucket>;
+
+function buckets(
+  rows: readonly { value: string; option_id: string; count: number }[],
+  options: readonly PollOptionRow[],
+  order: (a: Bucket, b: Bucket) => number,
+): Bucket[] {
+  const byValue = new Map<string, Map<string, number>>();
+  for (const row of rows) {
+    const perOption = byValue.get(row.value) ?? new Map<string, number>();
+    perOption.set(row.option_id, (perOption.get(row.option_id) ?? 0) + row.count);
+    byValue.set(row.value, perOption);
+  }
+  return [...byValue.entries()]
+    .map(([value, perOption]) => ({
+      value,
+      count: [...perOption.values()].reduce((a, b) => a + b, 0),
+      options: options.map((o) => ({ id: o.id, count: perOption.get(o.id) ?? 0 })),
+    }))
+    .sort(order);
+}
+
+export { ReadTokenHeaders };
+
+export function registerResults(app: OpenAPIHono, deps: ResultsDeps): void {
+  app.openapi(resultsRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const poll = await pollForReader(c, deps, id);
+    const [options, demographicRows] = await Promise.all([
+      findOptions(deps.store.db, id),
+      deps.store.db.selectFrom("poll_demographic_counts").select(["dimension", "value", "option_id", "count"]).where("poll_id", "=", id).execute(),
+    ]);
+    const n = poll.vote_count;
+    const country = buckets(
+      demographicRows.filter((r) => r.dimension === "country"),
+      options,
+      (a, b) => b.count - a.count || a.value.localeCompare(b.value),
+    );
+    const ageBand = buckets(
+      demographicRows.filter((r) => r.dimension === "age_band"),
+      options,
+      (a, b) => AGE_BANDS.indexOf(a.value as never) - AGE_BANDS.indexOf(b.value as never),
+    );
+    const stated = (list: Bucket[]) => list.reduce((sum, bucket) => sum + bucket.count, 0);
+    return c.json(
+      {
+        pollId: poll.id,
+        status: visibleStatus(poll, deps.now()),
+        voteCount: n,
+        maxResponses: poll.max_responses,
+        completedAt: poll.completed_at,
+        options: options.map((o) => {
+          const [low, high] = wilsonInterval(o.vote_count, n);
+          return {
+            id: o.id,
+            text: o.text,
+            count: o.vote_count,
+            share: n > 0 ? round4(o.vote_count / n) : 0,
+            ci95: [round4(low), round4(high)] as [number, number],
+          };
+        }),
+        demographics: {
+          country,
+          ageBand,
+          notStated: { country: Math.max(0, n - stated(country)), ageBand: Math.max(0, n - stated(ageBand)) },
+        },
+      },
+      200,
+    );
+  });
+}

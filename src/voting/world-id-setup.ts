@@ -1,0 +1,92 @@
+// Builds the World ID verifier from the Config. Production: the real Developer Portal (or
+// WORLD_ID_VERIFY_BASE_URL), and no verifier at all when a WORLD_ID_* variable is missing (voting answers
+// 503). Local mode: a relying-party key kept in DATA_DIR, placeholder app/rp ids, and the portal stand-in
+// started in-process on a loopback port — unless WORLD_ID_VERIFY_BASE_URL points elsewhere (tests that
+// run their own stand-in). Production never starts the stand-in.
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { privateKeyToAddress } from "viem/accounts";
+import type { Config } from "../config";
+import { createWorldIdVerifier, DEFAULT_WORLD_ID_VERIFY_BASE_URL, type WorldIdVerifier } from "./world-id";
+import { startWorldIdStandin, type WorldIdStandin } from "./world-id-standin";
+
+export const LOCAL_WORLD_ID_APP_ID = "app_local_quali";
+export const LOCAL_WORLD_ID_RP_ID = "rp_local_quali";
+
+export interface WorldIdRuntime {
+  verifier: WorldIdVerifier | undefined;
+  /** The in-process portal stand-in (local mode only). */
+  standin: WorldIdStandin | undefined;
+  close(): Promise<void>;
+}
+
+function localSigningKey(dataDir: string): string {
+  const path = join(dataDir, "world-id-rp-signing-key");
+  if (existsSync(path)) return readFileSync(path, "utf8").trim();
+  const key = `0x${randomBytes(32).toString("hex")}`;
+  writeFileSync(path, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
+export function signerAddressOf(signingKey: string): string {
+  return privateKeyToAddress((signingKey.startsWith("0x") ? signingKey : `0x${signingKey}`) as `0x${string}`);
+}
+
+export async function startWorldId(config: Config, options: { dataDir: string; log: (line: string) => void }): Promise<WorldIdRuntime> {
+  const w = config.worldId;
+  if (config.mode === "production") {
+    if (config.problems.some((p) => p.area === "world_id") || !w.appId || !w.rpId || !w.signingKey) {
+      options.log("world id: not configured (voting answers 503)");
+      return { verifier: undefined, standin: undefined, close: async () => {} };
+    }
+    const verifyBaseUrl = w.verifyBaseUrl ?? DEFAULT_WORLD_ID_VERIFY_BASE_URL;
+    options.log(`world id: app ${w.appId}, rp ${w.rpId}, verifying at ${verifyBaseUrl}`);
+    return {
+      verifier: createWorldIdVerifier({
+        appId: w.appId,
+        rpId: w.rpId,
+        signingKey: w.signingKey,
+        verifyBaseUrl,
+        environment: w.environment,
+        timeoutMs: w.timeoutMs,
+        simulated: false,
+      }),
+      standin: undefined,
+      close: async () => {},
+    };
+  }
+
+  const appId = w.appId ?? LOCAL_WORLD_ID_APP_ID;
+  const rpId = w.rpId ?? LOCAL_WORLD_ID_RP_ID;
+  const signingKey = w.signingKey ?? localSigningKey(options.dataDir);
+  let standin: WorldIdStandin | undefined;
+  let verifyBaseUrl = w.verifyBaseUrl;
+  if (!verifyBaseUrl) {
+    standin = await startWorldIdStandin({
+      relyingParties: [{ rpId, appId, signerAddress: signerAddressOf(signingKey) }],
+      host: "127.0.0.1",
+      environment: w.environment,
+    });
+    verifyBaseUrl = standin.url;
+  }
+  options.log(
+    `world id: SIMULATED (local mode) — app ${appId}, rp ${rpId}, ` +
+      (standin ? `portal stand-in at ${verifyBaseUrl}` : `verifying at ${verifyBaseUrl}`),
+  );
+  return {
+    verifier: createWorldIdVerifier({
+      appId,
+      rpId,
+      signingKey,
+      verifyBaseUrl,
+      environment: w.environment,
+      timeoutMs: w.timeoutMs,
+      simulated: true,
+    }),
+    standin,
+    close: async () => {
+      await standin?.close();
+    },
+  };
+}

@@ -1,0 +1,139 @@
+// World ID 4 for voting: the per-poll action, the signal that binds a proof to one option and one payout
+// address, the relying party's signed proof request, and backend verification through the Developer
+// Portal's v4 verify API (`POST {base}/api/v4/verify/{rp_id}` with the IDKit result forwarded unchanged).
+//
+// The same verifier talks to the real portal (production) and to the local stand-in
+// (src/voting/world-id-standin.ts); only the base URL differs.
+import { hashSignal } from "@worldcoin/idkit-core/hashing";
+import { signRequest } from "@worldcoin/idkit-core/signing";
+
+export { hashSignal };
+
+export const DEFAULT_WORLD_ID_VERIFY_BASE_URL = "https://developer.world.org";
+/** How long the relying party's signature on a proof request is valid (IDKit rp_context.expires_at). */
+export const RP_REQUEST_TTL_SECONDS = 600;
+
+/** The per-poll World ID action: one human has one nullifier per action, so one vote per poll. */
+export function pollAction(pollId: string): string {
+  return `quali-poll-${pollId}`;
+}
+
+/** The signal a vote's proof must commit to: the option chosen and where the reward goes. */
+export function voteSignal(pollId: string, optionId: string, payoutAddress: string): string {
+  return `quali-vote:v1:${pollId}:${optionId}:${payoutAddress.toLowerCase()}`;
+}
+
+/**
+ * A field element written as hex ("0x0abc", "abc", "0x0000…0abc") in one canonical form:
+ * 0x + 64 lower-case hex digits. Undefined when it is not hex or wider than 256 bits. Nullifiers are
+ * stored in this form so that two spellings of one nullifier can never pass the UNIQUE constraint.
+ */
+export function canonicalFieldHex(value: unknown): string | undefined {
+  if (typeof value !== "string") return undefined;
+  const digits = value.startsWith("0x") || value.startsWith("0X") ? value.slice(2) : value;
+  if (!/^[0-9a-fA-F]{1,64}$/.test(digits)) return undefined;
+  return `0x${digits.toLowerCase().padStart(64, "0")}`;
+}
+
+export interface RpRequest {
+  nonce: string;
+  /** Unix seconds. */
+  createdAt: number;
+  /** Unix seconds. */
+  expiresAt: number;
+  signature: string;
+}
+
+export type PortalVerdict =
+  | { outcome: "verified"; nullifier: string }
+  | { outcome: "rejected"; status: number; code: string; detail: string; results?: unknown }
+  | { outcome: "unavailable"; reason: string };
+
+export interface WorldIdSettings {
+  appId: string;
+  rpId: string;
+  /** The relying party's secp256k1 signing key, hex. */
+  signingKey: string;
+  verifyBaseUrl: string;
+  environment: "production" | "staging";
+  timeoutMs: number;
+  /** Local mode: proofs come from the simulated World ID, verified by the stand-in. */
+  simulated: boolean;
+}
+
+export interface WorldIdVerifier {
+  readonly appId: string;
+  readonly rpId: string;
+  readonly environment: "production" | "staging";
+  readonly simulated: boolean;
+  readonly verifyUrl: string;
+  /** A fresh nonce signed by the relying party for `action` (IDKit's rp_context). */
+  signRequest(action: string): RpRequest;
+  /** Forwards the IDKit result unchanged to the portal and reads its verdict. Never throws. */
+  verify(idkitResult: unknown): Promise<PortalVerdict>;
+}
+
+interface PortalBody {
+  success?: unknown;
+  code?: unknown;
+  detail?: unknown;
+  nullifier?: unknown;
+  results?: unknown;
+}
+
+export function createWorldIdVerifier(settings: WorldIdSettings): WorldIdVerifier {
+  const verifyUrl = `${settings.verifyBaseUrl.replace(/\/+$/, "")}/api/v4/verify/${encodeURIComponent(settings.rpId)}`;
+  return {
+    appId: settings.appId,
+    rpId: settings.rpId,
+    environment: settings.environment,
+    simulated: settings.simulated,
+    verifyUrl,
+    signRequest(action) {
+      const signed = signRequest({ signingKeyHex: settings.signingKey, action, ttl: RP_REQUEST_TTL_SECONDS });
+      return { nonce: signed.nonce, createdAt: signed.createdAt, expiresAt: signed.expiresAt, signature: signed.sig };
+    },
+    async verify(idkitResult) {
+      let response: Response;
+      try {
+        response = await fetch(verifyUrl, {
+          method: "POST",
+          headers: { "content-type": "application/json", accept: "application/json", "user-agent": "quali-polls" },
+          body: JSON.stringify(idkitResult),
+          signal: AbortSignal.timeout(settings.timeoutMs),
+        });
+      } catch (error) {
+        return { outcome: "unavailable", reason: `portal unreachable: ${error instanceof Error ? error.message : String(error)}` };
+      }
+      let body: PortalBody | undefined;
+      try {
+        body = (await response.json()) as PortalBody;
+      } catch {
+        body = undefined;
+      }
+      const code = typeof body?.code === "string" ? body.code : "";
+      const detail = typeof body?.detail === "string" ? body.detail : "";
+      if (response.status === 200 && body?.success === true) {
+        const nullifier = canonicalFieldHex(body.nullifier) ?? firstSuccessfulNullifier(body.results);
+        if (!nullifier) return { outcome: "unavailable", reason: "portal answered 200 without a nullifier" };
+        return { outcome: "verified", nullifier };
+      }
+      if (response.status === 400 || (response.status === 200 && body?.success === false)) {
+        return { outcome: "rejected", status: response.status, code: code || "verification_failed", detail, results: body?.results };
+      }
+      // 404 (unknown rp_id: our configuration), 401/403, 429, 5xx: nothing is wrong with the voter's proof.
+      return { outcome: "unavailable", reason: `portal answered ${response.status}${code ? ` ${code}` : ""}${detail ? `: ${detail}` : ""}` };
+    },
+  };
+}
+
+function firstSuccessfulNullifier(results: unknown): string | undefined {
+  if (!Array.isArray(results)) return undefined;
+  for (const result of results as { success?: unknown; nullifier?: unknown }[]) {
+    if (result?.success === true) {
+      const nullifier = canonicalFieldHex(result.nullifier);
+      if (nullifier) return nullifier;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,265 @@
+// Votes are verified with World ID through the same verifier code production uses, here against the
+// portal stand-in (its own instance, over real HTTP): a good proof is accepted and forwarded unchanged;
+// a rejected, re-used, mis-bound or foreign proof is refused; a portal outage records nothing.
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signRequest } from "@worldcoin/idkit-core/signing";
+import { prepareVote, submitPrepared, errorCode, type PreparedVote } from "../scripts/lib/voter";
+import { hashSignal, pollAction } from "../src/voting/world-id";
+import { simulateWorldIdProof } from "../src/voting/world-id-simulator";
+import { startWorldIdStandin, type WorldIdStandin } from "../src/voting/world-id-standin";
+import { signerAddressOf } from "../src/voting/world-id-setup";
+import { startLocalService, type LocalService } from "./support/harness";
+import { createPaidPoll, type CreatedPoll } from "./support/polls";
+
+const RP_ID = "rp_test_quali";
+const APP_ID = "app_test_quali";
+const RP_KEY = `0x${"5a".repeat(32)}`;
+const ATTACKER_KEY = `0x${"7b".repeat(32)}`;
+
+let standin: WorldIdStandin;
+let service: LocalService;
+let standinPort: number;
+
+const startStandin = (port = 0) =>
+  startWorldIdStandin({ relyingParties: [{ rpId: RP_ID, appId: APP_ID, signerAddress: signerAddressOf(RP_KEY) }], port });
+
+beforeAll(async () => {
+  standin = await startStandin();
+  standinPort = standin.port;
+  service = await startLocalService({
+    WORLD_ID_VERIFY_BASE_URL: standin.url,
+    WORLD_ID_RP_ID: RP_ID,
+    WORLD_ID_APP_ID: APP_ID,
+    WORLD_ID_SIGNING_KEY: RP_KEY,
+    WORLD_ID_TIMEOUT_MS: "1000",
+  });
+});
+afterAll(async () => {
+  await service?.stop();
+  await standin?.close();
+});
+
+async function prepared(poll: CreatedPoll, human: string, optionIndex = 0): Promise<PreparedVote> {
+  const step = await prepareVote(service.url, { pollId: poll.id, optionId: poll.options[optionIndex]!.id, human });
+  if ("failed" in step) throw new Error(`prepare failed: ${step.failed.status} ${JSON.stringify(step.failed.body)}`);
+  return step.prepared;
+}
+
+/** Everything a vote writes, for "nothing recorded" checks. */
+async function recorded(pollId: string, nonce: string) {
+  const db = service.store.db;
+  const votes = await db.selectFrom("votes").select("id").where("poll_id", "=", pollId).execute();
+  const poll = await db.selectFrom("polls").select(["vote_count"]).where("id", "=", pollId).executeTakeFirstOrThrow();
+  const options = await db.selectFrom("poll_options").select(["vote_count"]).where("poll_id", "=", pollId).execute();
+  const ledger = await db
+    .selectFrom("reward_ledger")
+    .innerJoin("votes", "votes.id", "reward_ledger.vote_id")
+    .select("reward_ledger.vote_id")
+    .where("votes.poll_id", "=", pollId)
+    .execute();
+  const request = await db.selectFrom("world_id_requests").select("used_at").where("nonce", "=", nonce).executeTakeFirst();
+  return {
+    votes: votes.length,
+    pollCount: poll.vote_count,
+    optionCounts: options.reduce((sum, o) => sum + o.vote_count, 0),
+    ledger: ledger.length,
+    nonceUsed: request?.used_at !== null && request?.used_at !== undefined,
+  };
+}
+
+const nothing = { votes: 0, pollCount: 0, optionCounts: 0, ledger: 0, nonceUsed: false };
+
+const portalCall = (body: unknown, id = RP_ID) =>
+  fetch(`${standin.url}/api/v4/verify/${id}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+
+describe("votes verified with the World ID portal stand-in", () => {
+  it("accepts a valid proof, forwarding the IDKit result to /api/v4/verify/{rp_id} unchanged", async () => {
+    const poll = await createPaidPoll(service);
+    const vote = await prepared(poll, "alice");
+    expect(vote.request.idkit).toMatchObject({ app_id: APP_ID, action: pollAction(poll.id), allow_legacy_proofs: false });
+    expect(vote.request.idkit.rp_context.rp_id).toBe(RP_ID);
+    expect(vote.request.signalHash).toBe(hashSignal(vote.request.signal));
+    const before = standin.requests.length;
+
+    const answer = await submitPrepared(service.url, vote);
+    expect(answer.status).toBe(201);
+    expect(standin.requests.length).toBe(before + 1);
+    const call = standin.requests.at(-1)!;
+    expect(call.path).toBe(`/api/v4/verify/${RP_ID}`);
+    expect(call.body).toEqual(vote.proof);
+    expect(call.status).toBe(200);
+
+    const row = await service.store.db.selectFrom("votes").selectAll().where("poll_id", "=", poll.id).executeTakeFirstOrThrow();
+    expect(row.nullifier).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(row.nullifier).toBe((vote.proof.responses as { nullifier: string }[])[0]!.nullifier);
+    expect(await recorded(poll.id, vote.request.nonce)).toEqual({ votes: 1, pollCount: 1, optionCounts: 1, ledger: 1, nonceUsed: true });
+  });
+
+  it("answers 401 proof_rejected when the portal rejects the proof, records nothing, and the request stays usable", async () => {
+    const poll = await createPaidPoll(service);
+    const vote = await prepared(poll, "bob");
+    const tampered = structuredClone(vote.proof) as { responses: { proof: string[] }[] };
+    tampered.responses[0]!.proof[3] = `0x${"12".repeat(32)}`;
+
+    const answer = await submitPrepared(service.url, { ...vote, proof: tampered as never });
+    expect(answer.status).toBe(401);
+    expect(errorCode(answer)).toBe("proof_rejected");
+    expect((answer.body as { error: { details: { portalCode: string } } }).error.details.portalCode).toBe("all_verifications_failed");
+    expect(standin.requests.at(-1)!.status).toBe(400);
+    expect(await recorded(poll.id, vote.request.nonce)).toEqual(nothing);
+
+    expect((await submitPrepared(service.url, vote)).status).toBe(201);
+  });
+
+  it("refuses a re-used nullifier that the portal answers 200", async () => {
+    const poll = await createPaidPoll(service);
+    expect((await submitPrepared(service.url, await prepared(poll, "carol", 0))).status).toBe(201);
+    const again = await prepared(poll, "carol", 1);
+    const answer = await submitPrepared(service.url, again);
+    expect(standin.requests.at(-1)!.status).toBe(200); // the portal said yes …
+    expect(answer.status).toBe(409); // … and our UNIQUE(poll, nullifier) said no
+    expect(errorCode(answer)).toBe("already_voted");
+    const counts = await recorded(poll.id, again.request.nonce);
+    expect(counts).toEqual({ votes: 1, pollCount: 1, optionCounts: 1, ledger: 1, nonceUsed: false });
+  });
+
+  it("refuses a proof bound to another option or payout address (signal mismatch) before asking the portal", async () => {
+    const poll = await createPaidPoll(service);
+    const vote = await prepared(poll, "dave", 0);
+    const before = standin.requests.length;
+
+    const otherOption = await submitPrepared(service.url, { ...vote, optionId: poll.options[1]!.id });
+    expect(otherOption.status).toBe(400);
+    expect(errorCode(otherOption)).toBe("signal_mismatch");
+
+    // A proof whose signal_hash commits to a different payout address than the request names.
+    const wrongSignal = simulateWorldIdProof({
+      rpContext: vote.request.idkit.rp_context,
+      action: vote.request.idkit.action,
+      signal: vote.request.signal.replace(/0x[0-9a-f]{40}$/, `0x${"9".repeat(40)}`),
+      human: "dave",
+    });
+    const mismatched = await submitPrepared(service.url, { ...vote, proof: wrongSignal as never });
+    expect(mismatched.status).toBe(400);
+    expect(errorCode(mismatched)).toBe("signal_mismatch");
+    expect(standin.requests.length).toBe(before);
+    expect(await recorded(poll.id, vote.request.nonce)).toEqual(nothing);
+
+    // The stand-in itself rejects a signal_hash that differs from the one the proof was made for.
+    const swapped = structuredClone(vote.proof) as { responses: { signal_hash: string }[] };
+    swapped.responses[0]!.signal_hash = hashSignal("something else");
+    const portal = await portalCall(swapped);
+    expect(portal.status).toBe(400);
+    const body = (await portal.json()) as { code: string; results: { success: boolean; code: string }[] };
+    expect(body.code).toBe("all_verifications_failed");
+    expect(body.results[0]).toMatchObject({ success: false, code: "verification_error" });
+  });
+
+  it("refuses a nonce we never issued, here and at the portal stand-in", async () => {
+    const poll = await createPaidPoll(service);
+    const action = pollAction(poll.id);
+    const forged = signRequest({ signingKeyHex: ATTACKER_KEY, action });
+    const proof = simulateWorldIdProof({
+      rpContext: { rp_id: RP_ID, nonce: forged.nonce, created_at: forged.createdAt, expires_at: forged.expiresAt, signature: forged.sig },
+      action,
+      signal: `quali-vote:v1:${poll.id}:${poll.options[0]!.id}:${"0x" + "1".repeat(40)}`,
+      human: "mallory",
+    });
+    const before = standin.requests.length;
+    const answer = await submitPrepared(service.url, {
+      human: "mallory",
+      optionId: poll.options[0]!.id,
+      payoutAddress: `0x${"1".repeat(40)}`,
+      proof: proof as never,
+      request: { pollId: poll.id } as never,
+    });
+    expect(answer.status).toBe(400);
+    expect(errorCode(answer)).toBe("nonce_unknown");
+    expect(standin.requests.length).toBe(before);
+
+    // The stand-in checks the nonce through the relying party's signature, as the network does.
+    const portal = await portalCall(proof);
+    expect(portal.status).toBe(400);
+    const body = (await portal.json()) as { results: { code: string }[] };
+    expect(body.results[0]!.code).toBe("invalid_rp_signature");
+  });
+
+  it("refuses malformed proofs with 400 invalid_proof", async () => {
+    const poll = await createPaidPoll(service);
+    const vote = await prepared(poll, "erin");
+    const legacy = await submitPrepared(service.url, { ...vote, proof: { ...vote.proof, protocol_version: "3.0" } });
+    expect(errorCode(legacy)).toBe("invalid_proof");
+    const otherAction = await submitPrepared(service.url, { ...vote, proof: { ...vote.proof, action: pollAction("another") } });
+    expect(errorCode(otherAction)).toBe("invalid_proof");
+    const noResponses = await submitPrepared(service.url, { ...vote, proof: { ...vote.proof, responses: [] } });
+    expect(errorCode(noResponses)).toBe("invalid_proof");
+    expect(await recorded(poll.id, vote.request.nonce)).toEqual(nothing);
+  });
+
+  it("answers 503 and records nothing while the portal is down, then accepts the same proof", async () => {
+    const poll = await createPaidPoll(service);
+    const vote = await prepared(poll, "frank");
+
+    standin.setMode("error-503", { times: 1 });
+    const overloaded = await submitPrepared(service.url, vote);
+    expect(overloaded.status).toBe(503);
+    expect(errorCode(overloaded)).toBe("world_id_unavailable");
+
+    standin.setMode("stall", { times: 1 });
+    const started = performance.now();
+    const stalled = await submitPrepared(service.url, vote);
+    expect(stalled.status).toBe(503);
+    expect(performance.now() - started).toBeLessThan(5_000);
+
+    await standin.close();
+    const unreachable = await submitPrepared(service.url, vote);
+    expect(unreachable.status).toBe(503);
+    expect(errorCode(unreachable)).toBe("world_id_unavailable");
+    expect(await recorded(poll.id, vote.request.nonce)).toEqual(nothing);
+
+    standin = await startStandin(standinPort);
+    const accepted = await submitPrepared(service.url, vote);
+    expect(accepted.status).toBe(201);
+    expect(await recorded(poll.id, vote.request.nonce)).toEqual({ votes: 1, pollCount: 1, optionCounts: 1, ledger: 1, nonceUsed: true });
+  });
+
+  it("speaks the portal's shapes: 404 for an unknown relying party, 400 invalid_request for a malformed body", async () => {
+    const unknown = await portalCall({ protocol_version: "4.0", nonce: "0x1", action: "a", responses: [{}] }, "rp_nobody");
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ success: false, code: "not_found" });
+    const malformed = await portalCall({ protocol_version: "4.0", action: "a", responses: [] });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ success: false, code: "invalid_request" });
+  });
+
+  it("runs as its own process", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/voting/world-id-standin.ts", "--rp-id", "rp_cli", "--rp-signing-key", RP_KEY], {
+      cwd: process.cwd(),
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const lines = createInterface({ input: child.stdout! });
+        lines.on("line", (line) => {
+          const match = /listening on (http:\/\/\S+)/.exec(line);
+          if (match) resolve(match[1]!);
+        });
+        child.once("exit", (code) => reject(new Error(`stand-in exited with ${code}`)));
+      });
+      const signed = signRequest({ signingKeyHex: RP_KEY, action: "cli-action" });
+      const proof = simulateWorldIdProof({
+        rpContext: { rp_id: "rp_cli", nonce: signed.nonce, created_at: signed.createdAt, expires_at: signed.expiresAt, signature: signed.sig },
+        action: "cli-action",
+        signal: "hello",
+        human: "cli-human",
+      });
+      const response = await fetch(`${url}/api/v4/verify/rp_cli`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(proof) });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ success: true, action: "cli-action", nullifier: proof.responses[0]!.nullifier });
+    } finally {
+      child.kill("SIGTERM");
+    }
+  });
+});
