@@ -26,8 +26,13 @@ export interface ServiceMetadata {
   serviceName: string;
   tags: string[];
   iconUrl: string | undefined;
-  /** bazaar: example request body, its JSON Schema, and an example response. */
-  bazaar: { exampleBody: Record<string, unknown>; bodySchema: Record<string, unknown>; outputExample: unknown };
+  /** bazaar: example request body, its JSON Schema, an example response and (optionally) its JSON Schema. */
+  bazaar: {
+    exampleBody: Record<string, unknown>;
+    bodySchema: Record<string, unknown>;
+    outputExample: unknown;
+    outputSchema?: Record<string, unknown>;
+  };
 }
 
 export interface Challenge {
@@ -97,7 +102,10 @@ export function createPaymentServer(options: PaymentServerOptions): PaymentServe
       bodyType: "json",
       input: metadata.bazaar.exampleBody,
       inputSchema: metadata.bazaar.bodySchema,
-      output: { example: metadata.bazaar.outputExample },
+      output: {
+        example: metadata.bazaar.outputExample,
+        ...(metadata.bazaar.outputSchema ? { schema: metadata.bazaar.outputSchema } : {}),
+      },
     }),
   };
   const routes = { [`POST ${POLLS_PATH}`]: routeConfig };

@@ -1,0 +1,271 @@
+// /agents.md and /llms.txt: the agent-facing contract for THIS deployment, rendered once from the
+// templates below with its public base URL and the networks and USDC contracts it accepts.
+// Templates live in code (not files) so the same module works where there is no file system (Workers).
+import type { EnabledNetwork } from "../payment/networks";
+import { MAX_POLL_COST_ATOMIC, spendControlsSnippet } from "./guidance";
+
+export interface AgentDocsOptions {
+  /** Origin without trailing slash, e.g. https://www.getquali.com */
+  publicBaseUrl: string;
+  /** The networks payments are accepted on; empty when payments are not configured. */
+  networks: readonly EnabledNetwork[];
+  mode: "local" | "production";
+}
+
+/** Replaces every {{NAME}}; an unknown or unused placeholder is a bug, so both throw. */
+export function renderTemplate(template: string, values: Record<string, string>): string {
+  const used = new Set<string>();
+  const out = template.replace(/\{\{([A-Z_]+)\}\}/g, (_, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`template placeholder {{${name}}} has no value`);
+    used.add(name);
+    return value;
+  });
+  const unused = Object.keys(values).filter((name) => !used.has(name));
+  if (unused.length) throw new Error(`template values never used: ${unused.join(", ")}`);
+  return out;
+}
+
+const AGENTS_MD = `# Quali API for Agents
+
+Quali gives agents human taste on demand: create polls that ask World ID-verified humans a question using text or images, pay per response with x402, and retrieve aggregate results.
+Payment is per request with x402 V2. There are no API keys.
+{{MODE_NOTE}}
+- Base URL: {{BASE_URL}}/api/v1
+- Paid endpoint: POST {{BASE_URL}}/api/v1/polls
+- OpenAPI discovery: {{BASE_URL}}/openapi.json (info.x-guidance, request/response schemas, x-payment-info)
+- Human API reference: {{BASE_URL}}/docs
+- Payment protocol: x402 V2 exact scheme (EIP-3009 USDC transfer authorization)
+- Request payment header: PAYMENT-SIGNATURE
+- 402 response header: PAYMENT-REQUIRED
+- Success response header: PAYMENT-RESPONSE
+- Accepted settlement asset: USDC
+- Accepted networks on this deployment:
+{{NETWORK_LIST}}
+- Discovery metadata: 402 responses include resource.serviceName, resource.tags, resource.iconUrl (when the deployment has a public https URL) and extensions.bazaar
+- Minimum poll size: 100 responses
+- Price: 0.005 USDC per requested response
+- Voter pool: 0.0005 USDC per completed vote
+
+## Raise your x402 client's spending cap first
+
+Stock x402 clients (@x402/core \`x402Client\`, used by @x402/fetch) refuse any payment above **$1** by default, and they refuse tokens missing from their built-in asset table (USDC on World Chain is missing). A poll costs 0.005 USDC per requested response, so **every poll over 200 responses costs more than $1**. Allow this deployment's USDC and raise the per-payment cap (atomic units, 6 decimals; \`${MAX_POLL_COST_ATOMIC}\` = 5,000 USDC, the largest poll) before you pay:
+
+\`\`\`ts
+{{SPEND_CONTROLS}}
+\`\`\`
+
+A complete agent in TypeScript:
+
+\`\`\`ts
+import { x402Client } from "@x402/core/client";
+import { registerExactEvmScheme } from "@x402/evm/exact/client";
+import { wrapFetchWithPayment } from "@x402/fetch";
+import { privateKeyToAccount } from "viem/accounts";
+
+const client = new x402Client();
+registerExactEvmScheme(client, { signer: privateKeyToAccount(process.env.AGENT_PRIVATE_KEY as \`0x\${string}\`) });
+{{SPEND_CONTROLS}}
+const payingFetch = wrapFetchWithPayment(fetch, client);
+
+const response = await payingFetch("{{BASE_URL}}/api/v1/polls", {
+  method: "POST",
+  headers: { "Content-Type": "application/json" },
+  body: JSON.stringify({
+    question: "Which name is clearer?",
+    options: [{ text: "Option A" }, { text: "Option B" }],
+    maxResponses: 100,
+    expiresAt: new Date(Date.now() + 7 * 24 * 3600 * 1000).toISOString(),
+  }),
+});
+const poll = await response.json(); // store poll.readToken: results and votes need it
+\`\`\`
+
+## Flow
+
+1. Quote: GET {{BASE_URL}}/api/v1/quote?maxResponses=100
+2. Read the returned paymentRequired.accepts array. It lists every network above unless a network filter is supplied.
+3. Create a V2 x402 PaymentPayload from the returned paymentRequired object with an official x402 client and the chosen accepted requirement. Preserve paymentPayload.resource.url.
+4. POST {{BASE_URL}}/api/v1/polls with Content-Type: application/json and PAYMENT-SIGNATURE: <base64 payload>. Send the same body you priced (the price depends on maxResponses).
+5. Store readToken from the response. It is required for results and votes.
+6. Decode PAYMENT-RESPONSE from the success response if you need settlement proof.
+
+A POST without PAYMENT-SIGNATURE answers 402 with the same paymentRequired object in the JSON body and, base64-encoded, in the PAYMENT-REQUIRED header; an invalid body answers 400 and never gets a challenge.
+
+Network filters accepted by /quote on this deployment:
+
+{{NETWORK_FILTERS}}
+
+## Quote
+
+GET {{BASE_URL}}/api/v1/quote?maxResponses=100
+
+Response: maxResponses, costUsdc (0.5), costAtomic ("500000"), rewardPoolUsdc (0.05), qualiFeeUsdc (0.45), x402Version (2) and paymentRequired, the exact x402 V2 challenge (resource, accepts, extensions.bazaar) that POST /api/v1/polls answers for that body.
+
+## Create Poll
+
+POST {{BASE_URL}}/api/v1/polls requires PAYMENT-SIGNATURE.
+
+Request body:
+
+\`\`\`json
+{
+  "question": "Which name is clearer?",
+  "description": "Optional context for voters",
+  "moreInfoUrl": "https://example.com/context",
+  "options": [{ "text": "Option A" }, { "text": "Option B" }],
+  "maxResponses": 100,
+  "expiresAt": "2099-01-15T12:00:00Z",
+  "mediaUrl": null,
+  "mediaType": null,
+  "layoutType": "grid",
+  "callbackUrl": "https://example.com/quali-webhook"
+}
+\`\`\`
+
+Rules:
+
+- 2 to 10 options.
+- question <= 200 characters.
+- description <= 1000 characters.
+- each option text <= 120 characters.
+- maxResponses must be an integer from 100 to 1,000,000.
+- expiresAt must be an ISO timestamp more than 5 minutes in the future.
+- moreInfoUrl, mediaUrl and option mediaUrl must be https URLs; mediaType, when set, is "image" and needs a mediaUrl.
+- callbackUrl is optional, must be HTTPS, and receives a signed poll.completed webhook when the poll completes.
+- Unknown fields are rejected.
+- Content is moderated before payment settlement. Violations are rejected without settling payment.
+- Paid requests whose PAYMENT-SIGNATURE does not carry the paymentPayload.resource.url advertised by PAYMENT-REQUIRED ({{BASE_URL}}/api/v1/polls) are rejected.
+
+Success response (201):
+
+\`\`\`json
+{
+  "id": "uuid",
+  "url": "{{BASE_URL}}/polls/<id>",
+  "readToken": "uuid",
+  "payment": {
+    "network": "{{FIRST_NETWORK}}",
+    "networkLabel": "{{FIRST_NETWORK_LABEL}}",
+    "txHash": "0x...",
+    "payer": "0x...",
+    "amountUsdc": 0.5,
+    "amountAtomic": "500000"
+  },
+  "pricing": {
+    "maxResponses": 100,
+    "rewardPoolUsdc": 0.05,
+    "qualiFeeUsdc": 0.45,
+    "costUsdc": 0.5
+  },
+  "endpoints": {
+    "poll": "{{BASE_URL}}/api/v1/polls/<id>",
+    "results": "{{BASE_URL}}/api/v1/polls/<id>/results",
+    "votes": "{{BASE_URL}}/api/v1/polls/<id>/votes"
+  }
+}
+\`\`\`
+
+## Read Endpoints
+
+- GET {{BASE_URL}}/api/v1/polls/{id}: public poll metadata for settled API polls.
+- GET {{BASE_URL}}/api/v1/polls/{id}/results: requires X-Read-Token or Authorization: Bearer <readToken>.
+- GET {{BASE_URL}}/api/v1/polls/{id}/votes?limit=500&cursor=ISO: requires the read token.
+- GET {{BASE_URL}}/api/v1/polls?payer=0x...: lists settled API polls paid by a wallet.
+
+Browser-based agents may call the quote, the paid endpoint and every read endpoint from any origin; PAYMENT-REQUIRED and PAYMENT-RESPONSE are exposed to scripts.
+
+## Webhook
+
+If callbackUrl was provided, Quali sends:
+
+- Method: POST
+- Event header: X-Quali-Event: poll.completed
+- Delivery header: X-Quali-Delivery: <uuid>
+- Signature header if the deployment configured a callback secret: X-Quali-Signature: sha256=<hmac>
+- Signature base string: <deliveryId>.<raw JSON body>
+
+Webhook body includes pollId, status, voteCount, maxResponses, completedAt, resultsUrl, votesUrl, and readToken.
+
+## Errors
+
+Every error except the 402 is JSON: { "error": { "code", "message", "param"? } }. The 402 body is the x402 PaymentRequired object.
+
+| Status | Meaning |
+|---|---|
+| 400 | Malformed request or content moderation rejection. |
+| 401 | Missing read token on private endpoint. |
+| 402 | Payment required or payment verification/settlement failed. |
+| 403 | Read token does not match this poll. |
+| 404 | Poll not found, not API-created, or not settled. |
+| 409 | Payment signature was already used. |
+| 415 | Body is not JSON (send Content-Type: application/json). |
+| 503 | Server missing payment or moderation configuration. |
+
+Full docs: {{BASE_URL}}/docs
+`;
+
+const LLMS_TXT = `# Quali
+
+> Human taste on demand for AI agents: create text or image polls answered by World ID-verified humans, pay per requested response (0.005 USDC) in USDC over x402 V2, and read aggregate results with the poll's read token. No API keys.
+
+Paid endpoint: POST {{BASE_URL}}/api/v1/polls (x402 V2 exact scheme; PAYMENT-SIGNATURE request header, PAYMENT-REQUIRED on the 402, PAYMENT-RESPONSE on success). Quote first with GET {{BASE_URL}}/api/v1/quote?maxResponses=100. Store the readToken from the 201: GET /api/v1/polls/{id}/results and /votes need it as X-Read-Token.
+
+Accepted: USDC on
+{{NETWORK_LIST}}
+
+Stock x402 clients cap each payment at $1 and polls over 200 responses cost more, so raise the cap before paying:
+
+\`\`\`ts
+{{SPEND_CONTROLS}}
+\`\`\`
+
+## Docs
+
+- [Agent contract]({{BASE_URL}}/agents.md): flow, request rules, responses, errors, webhook
+- [OpenAPI 3.1]({{BASE_URL}}/openapi.json): every route with schemas, x-payment-info and info.x-guidance
+- [API reference]({{BASE_URL}}/docs): the same document for humans
+
+## Endpoints
+
+- [Quote]({{BASE_URL}}/api/v1/quote?maxResponses=100): price and the exact x402 challenge for a poll size
+- POST {{BASE_URL}}/api/v1/polls: create a paid poll (100 to 1,000,000 responses)
+- GET {{BASE_URL}}/api/v1/polls/{id}: public poll metadata
+- GET {{BASE_URL}}/api/v1/polls/{id}/results: aggregate results (read token)
+- GET {{BASE_URL}}/api/v1/polls/{id}/votes: individual votes, paginated (read token)
+`;
+
+function networkList(networks: readonly EnabledNetwork[]): string {
+  if (networks.length === 0) return "  - none: payments are not configured on this deployment yet (POST /api/v1/polls answers 503)";
+  return networks
+    .map(({ spec }) => `  - ${spec.label} (${spec.network}), USDC ${spec.usdc.address}${spec.testnet ? " (test network)" : ""}`)
+    .join("\n");
+}
+
+function values(options: AgentDocsOptions): Record<string, string> {
+  return {
+    BASE_URL: options.publicBaseUrl,
+    NETWORK_LIST: networkList(options.networks),
+    SPEND_CONTROLS: spendControlsSnippet(options.networks.map((n) => n.spec)),
+  };
+}
+
+export function renderAgentsMarkdown(options: AgentDocsOptions): string {
+  const first = options.networks[0]?.spec;
+  return renderTemplate(AGENTS_MD, {
+    ...values(options),
+    MODE_NOTE:
+      options.mode === "local"
+        ? "\n> This is a local development deployment: payments settle on a local devnet in a test USDC token, not on a real chain.\n"
+        : "",
+    NETWORK_FILTERS: options.networks.length
+      ? options.networks.map(({ spec }) => `- ${[...spec.aliases, spec.network].join(", ")}`).join("\n")
+      : "- none (payments are not configured)",
+    FIRST_NETWORK: first?.network ?? "eip155:8453",
+    FIRST_NETWORK_LABEL: first?.label ?? "Base",
+  });
+}
+
+export function renderLlmsTxt(options: AgentDocsOptions): string {
+  return renderTemplate(LLMS_TXT, values(options));
+}

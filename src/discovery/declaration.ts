@@ -1,0 +1,120 @@
+// What the 402 challenge on POST /api/v1/polls says about the service, for crawlers (x402scan,
+// CDP Bazaar) and agents: resource.serviceName/tags/iconUrl and the bazaar declaration (an example
+// request, the JSON Schema of the real request body, an example response and its schema).
+// Limits that make @x402/core's PaymentRequiredV2Schema reject the WHOLE challenge when broken:
+// serviceName 1..32 printable ASCII, at most 5 tags of 1..32 printable ASCII, iconUrl absolute http(s),
+// not an IP, not localhost. We are stricter on iconUrl (https only), as the contract asks.
+import { z } from "@hono/zod-openapi";
+import { isValidIconUrl, isValidServiceName, sanitizeTags } from "@x402/extensions/bazaar";
+import type { NetworkSpec } from "../payment/networks";
+import type { ServiceMetadata } from "../payment/payment-server";
+import { pollPrice, usdcNumber } from "../payment/pricing";
+import { CreatePollBody, CreatePollResponse, EXAMPLE_CREATE_POLL_BODY } from "../polls/schema";
+
+export const SERVICE_NAME = "Quali";
+export const SERVICE_TAGS = ["taste", "polls", "feedback", "world-id", "agents"] as const;
+export const SERVICE_DESCRIPTION =
+  "Human taste on-demand: create text or image polls for World ID-verified humans, pay per response with x402, " +
+  "and retrieve aggregate results through the Quali API.";
+
+/**
+ * resource.iconUrl: X402_RESOURCE_ICON_URL, else `${publicBaseUrl}/favicon.ico`, but only when it is a
+ * public https URL (never localhost or an IP): an invalid one would make clients reject the challenge,
+ * so a local deployment simply advertises no icon.
+ */
+export function resourceIconUrl(publicBaseUrl: string, configured?: string): string | undefined {
+  const candidate = configured ?? `${publicBaseUrl}/favicon.ico`;
+  return candidate.startsWith("https://") && isValidIconUrl(candidate) ? candidate : undefined;
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+const FORMAT_HINTS: Record<string, string> = {
+  "date-time": "ISO 8601 date-time with a time zone, e.g. 2099-01-15T12:00:00Z",
+  uuid: "UUID",
+};
+
+/**
+ * A zod schema as a self-contained JSON Schema (draft 2020-12) to embed in the bazaar declaration.
+ * `format` is moved into the description: Ajv inside @x402/extensions (and other bazaar validators)
+ * runs without ajv-formats and logs `unknown format "date-time" ignored` for every format it meets.
+ * Nothing is lost: zod emits a `pattern` next to each format it generates, and that pattern is exactly
+ * what our validation accepts. The nested `$schema` goes too: the declaration's root carries it.
+ */
+export function bazaarJsonSchema(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {
+  const generated = z.toJSONSchema(schema, { target: "draft-2020-12", io, unrepresentable: "any" }) as Json;
+  const clean = (node: Json): Json => {
+    if (Array.isArray(node)) return node.map(clean);
+    if (node === null || typeof node !== "object") return node;
+    const out: { [key: string]: Json } = {};
+    for (const [key, value] of Object.entries(node)) {
+      if (key === "$schema" || key === "format") continue;
+      out[key] = clean(value);
+    }
+    if (typeof node.format === "string" && out.description === undefined) {
+      out.description = FORMAT_HINTS[node.format] ?? `Format: ${node.format}.`;
+    }
+    return out;
+  };
+  return clean(generated) as Record<string, unknown>;
+}
+
+const EXAMPLE_POLL_ID = "3f0c2a8e-6a4b-4c1d-9f7e-2b5d8c1a9e40";
+const EXAMPLE_READ_TOKEN = "9b1e4c7a-2d3f-4a6b-8c9d-0e1f2a3b4c5d";
+
+/** A 201 body as POST /api/v1/polls answers it for the bazaar example request (100 responses). */
+export function exampleCreatePollResponse(publicBaseUrl: string, network: NetworkSpec) {
+  const price = pollPrice(EXAMPLE_CREATE_POLL_BODY.maxResponses);
+  const poll = `${publicBaseUrl}/api/v1/polls/${EXAMPLE_POLL_ID}`;
+  return {
+    id: EXAMPLE_POLL_ID,
+    url: `${publicBaseUrl}/polls/${EXAMPLE_POLL_ID}`,
+    readToken: EXAMPLE_READ_TOKEN,
+    payment: {
+      network: network.network,
+      networkLabel: network.label,
+      txHash: `0x${"5e".repeat(32)}`,
+      payer: "0x00000000000000000000000000000000000a9e47",
+      amountUsdc: usdcNumber(price.costAtomic),
+      amountAtomic: price.costAtomic.toString(),
+    },
+    pricing: {
+      maxResponses: price.maxResponses,
+      rewardPoolUsdc: usdcNumber(price.rewardPoolAtomic),
+      qualiFeeUsdc: usdcNumber(price.feeAtomic),
+      costUsdc: usdcNumber(price.costAtomic),
+    },
+    endpoints: { poll, results: `${poll}/results`, votes: `${poll}/votes` },
+  };
+}
+
+export interface DiscoveryMetadataOptions {
+  publicBaseUrl: string;
+  /** Absolute URL agents pay for. */
+  resourceUrl: string;
+  /** X402_RESOURCE_ICON_URL, when set. */
+  configuredIconUrl?: string | undefined;
+  /** The network the example response shows (the first enabled one). */
+  exampleNetwork: NetworkSpec;
+}
+
+/** Everything the payment server needs to describe POST /api/v1/polls in its 402. */
+export function discoveryMetadata(options: DiscoveryMetadataOptions): ServiceMetadata {
+  const tags = sanitizeTags([...SERVICE_TAGS]) ?? [];
+  if (!isValidServiceName(SERVICE_NAME) || tags.length !== SERVICE_TAGS.length) {
+    throw new Error("service metadata breaks the x402 limits (serviceName ≤ 32 ASCII, ≤ 5 tags of ≤ 32 ASCII)");
+  }
+  return {
+    resourceUrl: options.resourceUrl,
+    description: SERVICE_DESCRIPTION,
+    serviceName: SERVICE_NAME,
+    tags,
+    iconUrl: resourceIconUrl(options.publicBaseUrl, options.configuredIconUrl),
+    bazaar: {
+      exampleBody: { ...EXAMPLE_CREATE_POLL_BODY, options: EXAMPLE_CREATE_POLL_BODY.options.map((o) => ({ ...o })) },
+      bodySchema: bazaarJsonSchema(CreatePollBody, "input"),
+      outputExample: exampleCreatePollResponse(options.publicBaseUrl, options.exampleNetwork),
+      outputSchema: bazaarJsonSchema(CreatePollResponse, "output"),
+    },
+  };
+}

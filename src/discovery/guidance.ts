@@ -1,0 +1,43 @@
+// The short agent guidance carried in /openapi.json (info.x-guidance). It must stay the same for
+// every deployment (the committed openapi.json equals the served one, servers aside), so it names
+// paths, never a host; /agents.md carries the deployment-specific details (base URL, networks, assets).
+// Keep it under 4,000 characters: x402scan/@agentcash/discovery warn above that (zero-hop budgets).
+import type { NetworkSpec } from "../payment/networks";
+import { MAX_RESPONSES } from "../polls/schema";
+import { pollPrice } from "../payment/pricing";
+
+/** The most one poll can cost, in atomic USDC: a safe per-payment cap for an agent's client. */
+export const MAX_POLL_COST_ATOMIC = pollPrice(MAX_RESPONSES).costAtomic.toString();
+
+/**
+ * The snippet that lifts @x402/core's default $1-per-payment cap (and, for tokens missing from the
+ * client's default asset table, such as USDC on World Chain, allows the asset at all).
+ */
+export function spendControlsSnippet(assets: readonly Pick<NetworkSpec, "network" | "usdc">[]): string {
+  if (assets.length === 0) {
+    return `client.setSpendControls({ allowedAssets: [{ network, asset, maxAmountPerPayment: "${MAX_POLL_COST_ATOMIC}" }] });`;
+  }
+  const lines = assets.map(
+    (a) => `    { network: "${a.network}", asset: "${a.usdc.address}", maxAmountPerPayment: "${MAX_POLL_COST_ATOMIC}" },`,
+  );
+  return ["client.setSpendControls({", "  allowedAssets: [", ...lines, "  ],", "});"].join("\n");
+}
+
+export const X_GUIDANCE = `Quali: ask World ID-verified humans a question (text or image poll) and pay per requested response in USDC over x402 V2 (exact scheme, EIP-3009). No API keys, no accounts.
+
+Flow:
+1. Quote (free): GET /api/v1/quote?maxResponses=100 (optional &network=base or worldchain). Returns costUsdc, costAtomic and paymentRequired: the exact x402 V2 challenge POST /api/v1/polls answers. A POST /api/v1/polls without payment also answers 402 with it, base64 in the PAYMENT-REQUIRED header and as the JSON body.
+2. Pay: sign one entry of paymentRequired.accepts with an official x402 client (@x402/fetch wrapFetchWithPayment, or x402Client + registerExactEvmScheme from @x402/evm). Keep paymentPayload.resource.url exactly as advertised: a payment for another URL is refused.
+3. Create: POST /api/v1/polls with Content-Type: application/json, the body you priced, and PAYMENT-SIGNATURE: <base64 payment payload>. Body: question (<= 200 chars), options (2-10, each text <= 120), maxResponses (integer 100-1,000,000), expiresAt (ISO 8601, more than 5 minutes ahead); optional description (<= 1000), moreInfoUrl, mediaUrl + mediaType "image", layoutType "list" or "grid", callbackUrl (https; receives a signed poll.completed webhook).
+4. Store readToken from the 201 response: results and votes require it. PAYMENT-RESPONSE (base64 JSON) on the 201 is the settlement proof; payment.txHash holds the transaction.
+5. Read: GET /api/v1/polls/{id} is public. GET /api/v1/polls/{id}/results and GET /api/v1/polls/{id}/votes?limit=500&cursor=<ISO> need X-Read-Token: <readToken> (or Authorization: Bearer <readToken>).
+
+Price: 0.005 USDC per requested response (100 responses = 0.50 USDC, the minimum; 1,000,000 = 5,000 USDC); the amount is fixed by maxResponses before you sign.
+
+Spending cap: stock x402 clients refuse to pay more than $1 per payment by default, and polls over 200 responses cost more than $1. They also refuse tokens missing from their default asset table (USDC on World Chain). Before paying, allow the asset and raise the cap (atomic units, 6 decimals):
+client.setSpendControls({ allowedAssets: [{ network, asset, maxAmountPerPayment: "${MAX_POLL_COST_ATOMIC}" }] })
+with network and asset taken from the accepts entry you pay (GET /agents.md lists them for this deployment).
+
+Errors: 400 invalid body or content rejected by moderation (JSON error with code and param; invalid bodies never get a challenge), 402 payment missing or refused (a new challenge), 409 payment signature already used, 503 payment or moderation not configured. Content is moderated after the payment is verified and before it is settled: a rejected poll is never charged.
+
+Full contract: /agents.md. Human reference: /docs.`;

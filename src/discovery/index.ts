@@ -1,0 +1,73 @@
+// Discovery: how agents and crawlers find, understand and pay this service with no human in
+// between. Registers the CORS policy (first, so it wraps every route), /openapi.json (generated
+// lazily from every route registered by then, once), /agents.md, /llms.txt, /docs and /favicon.ico.
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Mode } from "../config";
+import type { PaymentServer } from "../payment/payment-server";
+import { renderAgentsMarkdown, renderLlmsTxt } from "./agent-docs";
+import type { DiscoveryAssets } from "./assets";
+import { corsPolicy } from "./cors";
+import { DOCS_ASSET_PREFIX, DOCS_INIT_JS, docsHtml } from "./docs-page";
+import { buildOpenApiDocument, undocumentedApiRoutes } from "./openapi";
+
+export interface DiscoveryDeps {
+  mode: Mode;
+  publicBaseUrl: string;
+  payments: PaymentServer | undefined;
+  /** Favicon and docs viewer files; without them /favicon.ico and /docs answer 404. */
+  assets: DiscoveryAssets | undefined;
+  log?: (message: string) => void;
+}
+
+// Any OpenAPIHono, whatever its Env.
+type AnyOpenAPIHono = OpenAPIHono<any, any, any>;
+
+const LONG_CACHE = "public, max-age=31536000, immutable";
+const SHORT_CACHE = "public, max-age=300";
+
+export function registerDiscovery(app: AnyOpenAPIHono, deps: DiscoveryDeps): void {
+  app.use("*", corsPolicy());
+
+  let openApiJson: string | undefined;
+  app.get("/openapi.json", (c) => {
+    // Built on first request, when every feature has registered its routes; then served from memory.
+    if (openApiJson === undefined) {
+      const document = buildOpenApiDocument(app, { publicBaseUrl: deps.publicBaseUrl });
+      const missing = undocumentedApiRoutes(app.routes, document);
+      if (missing.length) {
+        deps.log?.(`openapi: routes missing from /openapi.json (declare them with createRoute + app.openapi): ${missing.join(", ")}`);
+      }
+      openApiJson = JSON.stringify(document);
+    }
+    return c.body(openApiJson, 200, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": SHORT_CACHE });
+  });
+
+  const docOptions = { publicBaseUrl: deps.publicBaseUrl, networks: deps.payments?.networks ?? [], mode: deps.mode };
+  const agentsMd = renderAgentsMarkdown(docOptions);
+  const llmsTxt = renderLlmsTxt(docOptions);
+  app.get("/agents.md", (c) =>
+    c.body(agentsMd, 200, { "Content-Type": "text/markdown; charset=utf-8", "Cache-Control": SHORT_CACHE }),
+  );
+  app.get("/llms.txt", (c) =>
+    c.body(llmsTxt, 200, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": SHORT_CACHE }),
+  );
+
+  const assets = deps.assets;
+  if (!assets) return;
+  const html = docsHtml(assets.swaggerUiVersion);
+  const versioned = `${DOCS_ASSET_PREFIX}/${assets.swaggerUiVersion}`;
+  app.get("/docs", (c) => c.html(html, 200, { "Cache-Control": SHORT_CACHE }));
+  app.get("/docs/", (c) => c.redirect("/docs", 301));
+  app.get(`${versioned}/swagger-ui-bundle.js`, (c) =>
+    c.body(assets.swaggerUiBundleJs, 200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": LONG_CACHE }),
+  );
+  app.get(`${versioned}/swagger-ui.css`, (c) =>
+    c.body(assets.swaggerUiCss, 200, { "Content-Type": "text/css; charset=utf-8", "Cache-Control": LONG_CACHE }),
+  );
+  app.get(`${DOCS_ASSET_PREFIX}/init.js`, (c) =>
+    c.body(DOCS_INIT_JS, 200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": SHORT_CACHE }),
+  );
+  app.get("/favicon.ico", (c) =>
+    c.body(assets.favicon, 200, { "Content-Type": "image/x-icon", "Cache-Control": "public, max-age=86400" }),
+  );
+}
