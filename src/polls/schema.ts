@@ -97,5 +97,12 @@ export const CreatePollResponse = z
       costUsdc: z.number(),
     }),
     endpoints: z.object({ poll: z.string(), results: z.string(), votes: z.string() }),
+    callbackSecret: z.string().optional().openapi({
+      description:
+        "Only when callbackUrl was set (beyond the Quali contract): the poll's webhook secret (whsec_…). Each " +
+        'delivery carries X-Quali-Poll-Signature: t=<unix>,v1=<hex HMAC-SHA256(callbackSecret, t + "." + deliveryId + "." + rawBody)>. ' +
+        "Store it like the read token.",
+      example: "whsec_3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    }),
   })
   .openapi("CreatePollResponse");

@@ -1,0 +1,75 @@
+// The webhook outbox: a TransitionListener whose INSERT rides in the same batch as the lifecycle
+// transition (the completing vote, or the expiry), guarded by `madeTransition(ctx)`, so the delivery is
+// enqueued exactly when — and only when — that batch moved the poll to completed/expired. A crash can
+// never lose it, and UNIQUE(poll_id, event) means a double transition can never enqueue twice.
+//
+// The body is serialised ONCE, here, by SQLite's json_object (the poll's counters are only known inside
+// the batch), and stored: every attempt sends the same bytes. Key order is the contract's:
+//   {"pollId","status","voteCount","maxResponses","completedAt","resultsUrl","votesUrl","readToken"}
+// For poll.expired, status is "expired" and completedAt is the instant of the expiry transition.
+import { randomUUID } from "node:crypto";
+import { sql, type Kysely } from "kysely";
+import type { Database, WebhookEvent } from "../db/schema";
+import { POLLS_PATH } from "../payment/payment-server";
+import { madeTransition, type TransitionContext, type TransitionListener } from "../polls/lifecycle";
+import type { ReadTokens } from "../polls/read-token";
+
+export interface OutboxListenerDeps {
+  publicBaseUrl: string;
+  /** Derives the body's readToken; undefined only when the server is misconfigured (readToken: null). */
+  readTokens: ReadTokens | undefined;
+  /**
+   * Called whenever the listener's statements were built (for every vote and sweep, whether or not the
+   * batch ends up making a transition): the Node server uses it to kick the dispatcher early.
+   */
+  onStatements?: () => void;
+}
+
+export const eventFor = (to: TransitionContext["to"]): WebhookEvent => (to === "completed" ? "poll.completed" : "poll.expired");
+
+/** The outbox INSERT for one transition (exported for tests that drive the lifecycle directly). */
+export function enqueueDeliveryStatement(db: Kysely<Database>, ctx: TransitionContext, deps: OutboxListenerDeps) {
+  const { pollId, to, at } = ctx;
+  const base = `${deps.publicBaseUrl}${POLLS_PATH}/${pollId}`;
+  const readToken = deps.readTokens?.tokenFor(pollId) ?? null;
+  const body = sql<string>`json_object(
+    'pollId', polls.id,
+    'status', ${to},
+    'voteCount', polls.vote_count,
+    'maxResponses', polls.max_responses,
+    'completedAt', ${at},
+    'resultsUrl', ${`${base}/results`},
+    'votesUrl', ${`${base}/votes`},
+    'readToken', ${readToken}
+  )`;
+  return db
+    .insertInto("webhook_deliveries")
+    .columns(["id", "poll_id", "event", "url", "body", "state", "attempts", "next_attempt_at", "created_at"])
+    .expression((eb) =>
+      eb
+        .selectFrom("polls")
+        .select([
+          eb.val(randomUUID()).as("id"),
+          "polls.id as poll_id",
+          eb.val(eventFor(to)).as("event"),
+          sql<string>`polls.callback_url`.as("url"),
+          body.as("body"),
+          eb.val("pending").as("state"),
+          eb.val(0).as("attempts"),
+          eb.val(at).as("next_attempt_at"),
+          eb.val(at).as("created_at"),
+        ])
+        .where("polls.id", "=", pollId)
+        .where("polls.callback_url", "is not", null)
+        .where((w) => w.exists(madeTransition(ctx))),
+    )
+    .onConflict((oc) => oc.columns(["poll_id", "event"]).doNothing());
+}
+
+/** The listener to pass to createApp's `transitionListeners` and to the expiry sweep. */
+export function webhookOutboxListener(deps: OutboxListenerDeps): TransitionListener {
+  return (ctx) => {
+    deps.onStatements?.();
+    return [enqueueDeliveryStatement(ctx.db, ctx, deps)];
+  };
+}
