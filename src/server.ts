@@ -7,17 +7,19 @@ import { pathToFileURL } from "node:url";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import type { FacilitatorClient } from "@x402/core/server";
-import { isValidIconUrl } from "@x402/extensions/bazaar";
-import { z } from "@hono/zod-openapi";
 import { createApp } from "./app";
 import { errorBody } from "./http/errors";
+import { jsonLogger } from "./http/logger";
 import { ConfigError, loadConfig, type Config } from "./config";
 import { openSqliteStore, type SqliteStore } from "./db/sqlite";
 import { startDevnet, type Devnet } from "./devnet/devnet";
 import type { Moderator } from "./moderation/moderator";
 import { createOpenAIModerator } from "./moderation/openai";
 import { createWordListModerator } from "./moderation/word-list";
+import { viemChainReader, type ChainReader } from "./payment/chain-reader";
 import { remoteFacilitator } from "./payment/facilitator";
+import { reconcilePendingPayments } from "./payment/reconcile";
+import type { CrashPoint } from "./polls/create";
 import {
   BASE,
   BASE_SEPOLIA,
@@ -30,11 +32,17 @@ import {
 } from "./payment/networks";
 import { createPaymentServer, POLLS_PATH, type PaymentServer } from "./payment/payment-server";
 import { createReadTokens } from "./polls/read-token";
-import { CreatePollBody, EXAMPLE_CREATE_POLL_BODY } from "./polls/schema";
+import { expireDuePolls } from "./polls/lifecycle";
+import { pruneWorldIdRequests } from "./voting/repo";
+import { startWorldId } from "./voting/world-id-setup";
+import type { WorldIdStandin } from "./voting/world-id-standin";
+import { discoveryMetadata } from "./discovery/declaration";
+import { loadDiscoveryAssets } from "./discovery/assets-node";
+import { startDispatcher, type Dispatcher } from "./webhook/dispatcher";
+import { webhookOutboxListener } from "./webhook/outbox";
+import { createCallbackSecrets } from "./webhook/signing";
 
-export const SERVICE_DESCRIPTION =
-  "Human taste on-demand: create text or image polls for World ID-verified humans, pay per response with x402, " +
-  "and retrieve aggregate results through the Quali API.";
+export { SERVICE_DESCRIPTION } from "./discovery/declaration";
 
 export interface StartOptions {
   /** Use this facilitator instead of the configured one (tests). */
@@ -52,6 +60,8 @@ export interface RunningServer {
   store: SqliteStore;
   payments: PaymentServer | undefined;
   devnet: Devnet | undefined;
+  /** The in-process World ID portal stand-in (local mode, unless WORLD_ID_VERIFY_BASE_URL is set). */
+  worldIdStandin: WorldIdStandin | undefined;
   close(): Promise<void>;
 }
 
@@ -80,14 +90,16 @@ function productionNetworks(config: Config): EnabledNetwork[] {
     .map(([spec, payTo]) => ({ spec, payTo: payTo as `0x${string}` }));
 }
 
-function iconUrlFor(config: Config): string | undefined {
-  const candidate = config.payment.resourceIconUrl ?? `${config.publicBaseUrl}/favicon.ico`;
-  // x402's PaymentRequired schema rejects the whole challenge for an IP/localhost/non-https icon.
-  return isValidIconUrl(candidate) ? candidate : undefined;
-}
+const RECONCILE_INTERVAL_MS = 60_000;
+/** Claims younger than this may still be in flight in this process. */
+const RECONCILE_MIN_AGE_MS = 5 * 60_000;
+const SHUTDOWN_GRACE_MS = 20_000;
+
+const LIFECYCLE_SWEEP_INTERVAL_MS = 30_000;
 
 export async function startServer(initialConfig: Config, options: StartOptions = {}): Promise<RunningServer> {
   const log = options.log ?? ((message: string) => console.log(message));
+  const startedAt = new Date();
   // Listen first: with PORT=0 the public URL (and so the paid resource URL) is known only then.
   let handler: ((request: Request) => Response | Promise<Response>) | undefined;
   const server: ServerType = await new Promise((resolveServer) => {
@@ -174,23 +186,12 @@ export async function startServer(initialConfig: Config, options: StartOptions =
         facilitator: facilitator!,
         maxTimeoutSeconds: config.payment.maxTimeoutSeconds,
         log,
-        metadata: {
+        metadata: discoveryMetadata({
+          publicBaseUrl: config.publicBaseUrl,
           resourceUrl: `${config.publicBaseUrl}${POLLS_PATH}`,
-          description: SERVICE_DESCRIPTION,
-          serviceName: "Quali",
-          tags: ["taste", "polls", "feedback", "world-id", "agents"],
-          iconUrl: iconUrlFor(config),
-          bazaar: {
-            exampleBody: { ...EXAMPLE_CREATE_POLL_BODY },
-            bodySchema: z.toJSONSchema(CreatePollBody, { target: "draft-2020-12", io: "input" }) as Record<string, unknown>,
-            outputExample: {
-              id: "uuid",
-              url: `${config.publicBaseUrl}/polls/<id>`,
-              payment: { network: networks[0]?.spec.network ?? BASE.network, amountUsdc: 0.5 },
-              pricing: { maxResponses: 100, costUsdc: 0.5 },
-            },
-          },
-        },
+          configuredIconUrl: config.payment.resourceIconUrl,
+          exampleNetwork: networks[0]?.spec ?? BASE,
+        }),
       })
     : undefined;
   if (payments) {
@@ -198,7 +199,36 @@ export async function startServer(initialConfig: Config, options: StartOptions =
     log(`payment: networks ${networks.map((n) => `${n.spec.label} (${n.spec.network})`).join(", ")}; facilitator ${ok ? "ready" : "not reachable yet (503 until it is)"}`);
   }
 
+  // The chain is the source of truth for money: readers per network reconcile claims whose
+  // settlement we did not see finish (a crash, a facilitator error).
+  const chains = new Map<string, ChainReader>();
+  if (devnet) chains.set(devnet.network, viemChainReader(devnet.rpcUrl));
+  if (config.payment.rpcUrlBase) chains.set(BASE.network, viemChainReader(config.payment.rpcUrlBase));
+  if (config.payment.rpcUrlWorldChain) chains.set(WORLD_CHAIN.network, viemChainReader(config.payment.rpcUrlWorldChain));
+  for (const { spec } of networks) {
+    if (!chains.has(spec.network)) log(`reconcile: no RPC for ${spec.label}; unsettled claims there wait for one (set RPC_URL_*)`);
+  }
+  const now = options.now ?? (() => new Date());
+  const reconcileDeps = { store, chains, now, log };
+  const startupCounts = await reconcilePendingPayments(reconcileDeps, 0);
+  if (Object.values(startupCounts).some((n) => n > 0)) log(`reconcile at startup: ${JSON.stringify(startupCounts)}`);
+  const reconcileTimer = setInterval(() => {
+    reconcilePendingPayments(reconcileDeps, RECONCILE_MIN_AGE_MS).catch((error: unknown) => log(`reconcile failed: ${String(error)}`));
+  }, RECONCILE_INTERVAL_MS);
+  reconcileTimer.unref();
+
+  const crashAt = config.mode === "local" ? config.testCrashAt : undefined;
+  const worldId = await startWorldId(config, { dataDir, log });
+  const readTokens = readTokenSecret ? createReadTokens(readTokenSecret) : undefined;
+  const callbackSecrets = readTokenSecret ? createCallbackSecrets(readTokenSecret) : undefined;
+  // Webhooks: the outbox row rides in every completion/expiry batch; the dispatcher is kicked right after.
+  let dispatcher: Dispatcher | undefined;
+  const transitionListeners = [
+    webhookOutboxListener({ publicBaseUrl: config.publicBaseUrl, readTokens, onStatements: () => dispatcher?.kick() }),
+  ];
   const app = createApp({
+    worldId: worldId.verifier,
+    discoveryAssets: loadDiscoveryAssets(),
     mode: config.mode,
     publicBaseUrl: config.publicBaseUrl,
     problems: config.problems,
@@ -206,23 +236,66 @@ export async function startServer(initialConfig: Config, options: StartOptions =
     payments,
     knownNetworks,
     moderator,
-    readTokens: readTokenSecret ? createReadTokens(readTokenSecret) : undefined,
+    readTokens,
+    callbackSecrets,
+    transitionListeners,
     ...(options.now ? { now: options.now } : {}),
     log,
     ...(devnet ? { onSettled: devnet.saveState } : {}),
+    chains,
+    startedAt,
+    ...(crashAt
+      ? {
+          crashPoint: (point: CrashPoint) => {
+            if (point === crashAt) process.kill(process.pid, "SIGKILL");
+          },
+        }
+      : {}),
   });
 
   handler = (request) => app.fetch(request);
+  // The lifecycle sweep: expire polls past expiresAt (votes check expiry themselves; this makes the
+  // status and the webhook happen without a vote), and forget stale World ID requests.
+  const clock = options.now ?? (() => new Date());
+  const sweep = async () => {
+    const expired = await expireDuePolls(store, clock(), transitionListeners);
+    if (expired.length > 0) log(`lifecycle: expired ${expired.length} poll(s)`);
+    await pruneWorldIdRequests(store, clock());
+  };
+  const lifecycleTimer = setInterval(() => sweep().catch((error: unknown) => log(`lifecycle sweep failed: ${String(error)}`)), LIFECYCLE_SWEEP_INTERVAL_MS);
+  lifecycleTimer.unref();
+  await sweep().catch((error: unknown) => log(`lifecycle sweep failed: ${String(error)}`));
+  dispatcher = startDispatcher(
+    { store, mode: config.mode, now: clock, contractSecret: config.callbackSecret, callbackSecrets, timeoutMs: config.webhook.timeoutMs, log },
+    config.webhook.dispatchIntervalMs,
+  );
+  dispatcher.kick();
   const url = config.publicBaseUrl;
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      await new Promise<void>((done) => server.close(() => done()));
+      clearInterval(reconcileTimer);
+      // Stop accepting connections; let in-flight requests (settlements) finish, within a bound.
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      // Keep-alive sockets go idle as their last response is written: close them as they do.
+      const idleSweep = setInterval(() => {
+        if ("closeIdleConnections" in server) server.closeIdleConnections();
+      }, 50);
+      const forced = setTimeout(() => {
+        log("shutdown: in-flight requests did not finish in time; closing their connections");
+        if ("closeAllConnections" in server) server.closeAllConnections();
+      }, SHUTDOWN_GRACE_MS);
+      await closed;
+      clearInterval(idleSweep);
+      clearTimeout(forced);
+      clearInterval(lifecycleTimer);
+      await dispatcher?.stop();
+      await worldId.close();
       await devnet?.stop();
       await store.close();
     })());
-  return { url, port, config, store, payments, devnet, close };
+  return { url, port, config, store, payments, devnet, worldIdStandin: worldId.standin, close };
 }
 
 async function main(): Promise<void> {
@@ -236,17 +309,11 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const running = await startServer(config);
-  console.log(`Quali polls (${config.mode} mode) listening on ${running.url}`);
-  if (running.devnet) {
-    console.log(`Local devnet ${running.devnet.network} at ${running.devnet.rpcUrl}, USDC ${running.devnet.asset}`);
-    console.log("Demo payer accounts (devnet only, never use on a real chain):");
-    for (const payer of running.devnet.payers) console.log(`  ${payer.address}  ${payer.privateKey}`);
-    console.log(`Wrote ${join(resolve(config.dataDir), "devnet.json")}. Try: npm run demo`);
-  }
-  const shutdown = (signal: string) => {
-    console.log(`${signal}: shutting down`);
-    running.close().then(
+  // Signal handlers first: a Ctrl-C during start-up must still stop the chain we are starting.
+  let running: RunningServer | undefined;
+  let stopping: string | undefined;
+  const stop = () => {
+    running!.close().then(
       () => process.exit(0),
       (error: unknown) => {
         console.error(error);
@@ -254,8 +321,24 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.once("SIGINT", () => shutdown("SIGINT"));
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  const onSignal = (signal: string) => {
+    if (stopping) return;
+    stopping = signal;
+    console.log(`${signal}: shutting down`);
+    if (running) stop();
+  };
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+
+  running = await startServer(config, { log: jsonLogger() });
+  if (stopping) return stop();
+  console.log(`Quali polls (${config.mode} mode) listening on ${running.url}`);
+  if (running.devnet) {
+    console.log(`Local devnet ${running.devnet.network} at ${running.devnet.rpcUrl}, USDC ${running.devnet.asset}`);
+    console.log("Demo payer accounts (devnet only, never use on a real chain):");
+    for (const payer of running.devnet.payers) console.log(`  ${payer.address}  ${payer.privateKey}`);
+    console.log(`Wrote ${join(resolve(config.dataDir), "devnet.json")}. Try: npm run demo`);
+  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

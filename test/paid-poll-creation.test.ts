@@ -42,7 +42,8 @@ describe("paid poll creation on the local chain", () => {
     expect(response.status).toBe(201);
     const body = await response.json();
 
-    expect(Object.keys(body)).toEqual(["id", "url", "readToken", "payment", "pricing", "endpoints"]);
+    // The contract's fields in the contract's order; callbackSecret (ours, additive) only with a callbackUrl.
+    expect(Object.keys(body)).toEqual(["id", "url", "readToken", "payment", "pricing", "endpoints", "callbackSecret"]);
     expect(body.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(body.readToken).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(body.url).toBe(`${service.url}/polls/${body.id}`);
@@ -81,14 +82,16 @@ describe("paid poll creation on the local chain", () => {
     expect(BigInt(row.reward_pool_atomic) + BigInt(row.fee_atomic)).toBe(BigInt(payment.amount_atomic));
   });
 
-  it("never stores the read token in plain text", async () => {
+  it("never stores the read token in plain text, and adds nothing to the contract's 201 without a callback", async () => {
     const response = await agent(1)(`${service.url}/api/v1/polls`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(pollBody()),
     });
     expect(response.status).toBe(201);
-    const { readToken } = await response.json();
+    const created = await response.json();
+    expect(Object.keys(created)).toEqual(["id", "url", "readToken", "payment", "pricing", "endpoints"]);
+    const { readToken } = created;
     const dump = service.store.sqlite.serialize().toString("latin1");
     expect(dump).not.toContain(readToken);
     expect(dump).not.toContain(readToken.replaceAll("-", ""));

@@ -49,7 +49,7 @@ export function insertClaim(db: Kysely<Database>, claim: NewClaim) {
   });
 }
 
-export function markClaimSettled(db: Kysely<Database>, paymentId: string, txHash: string, at: string) {
+export function markClaimSettled(db: Kysely<Database>, paymentId: string, txHash: string | null, at: string) {
   return db
     .updateTable("payments")
     .set({ status: "settled", tx_hash: txHash, settled_at: at })

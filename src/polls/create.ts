@@ -8,6 +8,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { decodePaymentRequiredHeader, decodePaymentResponseHeader, encodePaymentRequiredHeader } from "@x402/core/http";
 import type { SettleResponse } from "@x402/core/types";
 import type { ConfigProblem, Mode } from "../config";
+import type { PaymentRow } from "../db/schema";
 import type { Store } from "../db/store";
 import { isUniqueViolation } from "../db/store";
 import { ApiError, errorBody, errorResponse } from "../http/errors";
@@ -15,11 +16,14 @@ import { validationError } from "../http/validation";
 import { ModerationUnavailableError, type Moderator } from "../moderation/moderator";
 import { moderationInputFromPoll } from "../moderation";
 import { readAuthorization, type PresentedAuthorization } from "../payment/authorization";
+import type { ChainReader } from "../payment/chain-reader";
 import type { PaymentServer } from "../payment/payment-server";
+import { resolveAbandonedClaim } from "../payment/reconcile";
 import { POLLS_PATH } from "../payment/payment-server";
 import { findLiveClaim, insertClaim, markClaimFailed, markClaimSettled } from "../payment/payments-repo";
 import { pollPrice, usdcNumber } from "../payment/pricing";
 import { callbackUrlProblem } from "../webhook/callback-url";
+import type { CallbackSecrets } from "../webhook/signing";
 import type { ReadTokens } from "./read-token";
 import { activatePoll, failPoll, insertOptions, insertPoll } from "./repo";
 import { CreatePollBody, CreatePollResponse, MIN_EXPIRY_LEAD_MS, MIN_RESPONSES, type CreatePollInput } from "./schema";
@@ -32,12 +36,25 @@ export interface CreatePollDeps {
   payments: PaymentServer | undefined;
   moderator: Moderator | undefined;
   readTokens: ReadTokens | undefined;
+  /** Derives the per-poll callbackSecret returned in the 201 when callbackUrl is set (src/webhook/signing.ts). */
+  callbackSecrets?: CallbackSecrets;
   problems: readonly ConfigProblem[];
   now: () => Date;
   /** Called after each successful settlement (local mode persists the chain state). */
   onSettled?: () => Promise<void>;
+  /** Chain readers per network, to resolve claims abandoned by a crashed process. */
+  chains?: ReadonlyMap<string, ChainReader>;
+  /** When this process started: claims older than that cannot be in flight here. */
+  startedAt?: Date;
+  /** Test-only crash points (local mode): called at each step between verification and response. */
+  crashPoint?: (point: CrashPoint) => void;
   log: (message: string) => void;
 }
+
+export type CrashPoint = "after_verify" | "after_claim" | "after_settlement" | "after_activation";
+
+/** Longest a claim can be in flight in a live process: facilitator and moderation timeouts, with margin. */
+const IN_FLIGHT_LIMIT_MS = 5 * 60 * 1000;
 
 interface Claim {
   pollId: string;
@@ -157,7 +174,7 @@ function createPollGate(deps: CreatePollDeps): MiddlewareHandler<CreateEnv> {
       }
       // … and not already used.
       const claim = await findLiveClaim(deps.store.db, authorization);
-      if (claim) throw alreadyUsed(claim.poll_id);
+      if (claim && !(await releasedAbandonedClaim(deps, claim))) throw alreadyUsed(claim.poll_id);
       c.set("authorization", authorization);
       c.set("pollInput", input);
     } catch (error) {
@@ -168,6 +185,18 @@ function createPollGate(deps: CreatePollDeps): MiddlewareHandler<CreateEnv> {
     await next();
     c.res = await finalize(c, deps);
   };
+}
+
+/** True when the claim was left by a dead request and the unused authorization was released. */
+async function releasedAbandonedClaim(deps: CreatePollDeps, claim: PaymentRow): Promise<boolean> {
+  if (claim.status !== "claimed" || !deps.chains) return false;
+  const createdAt = Date.parse(claim.created_at);
+  const abandoned =
+    (deps.startedAt !== undefined && createdAt < deps.startedAt.getTime()) ||
+    createdAt < deps.now().getTime() - IN_FLIGHT_LIMIT_MS;
+  if (!abandoned) return false;
+  const outcome = await resolveAbandonedClaim({ store: deps.store, chains: deps.chains, now: deps.now, log: deps.log }, claim);
+  return outcome === "released";
 }
 
 function alreadyUsed(pollId: string): ApiError {
@@ -184,6 +213,7 @@ async function handleCreatePoll(c: Context<CreateEnv>, deps: CreatePollDeps): Pr
     // Unreachable through the gate; refuse rather than create a poll nobody paid for.
     return errorResponse(c, new ApiError(500, "internal_error", "The payment was not verified."));
   }
+  deps.crashPoint?.("after_verify");
   const enabled = payments.networks.find((n) => n.spec.network === authorization.network);
   if (!enabled) return errorResponse(c, new ApiError(400, "unsupported_network", "Unsupported payment network."));
 
@@ -268,6 +298,7 @@ async function handleCreatePoll(c: Context<CreateEnv>, deps: CreatePollDeps): Pr
     throw error;
   }
   c.set("claim", { pollId, paymentId });
+  deps.crashPoint?.("after_claim");
 
   const base = deps.publicBaseUrl;
   const body = {
@@ -293,6 +324,8 @@ async function handleCreatePoll(c: Context<CreateEnv>, deps: CreatePollDeps): Pr
       results: `${base}${POLLS_PATH}/${pollId}/results`,
       votes: `${base}${POLLS_PATH}/${pollId}/votes`,
     },
+    // Beyond the contract (additive): the key of the poll's X-Quali-Poll-Signature webhook header.
+    ...(input.callbackUrl && deps.callbackSecrets ? { callbackSecret: deps.callbackSecrets.secretFor(pollId) } : {}),
   };
   return c.json(body, 201);
 }
@@ -318,10 +351,12 @@ async function finalize(c: Context<CreateEnv>, deps: CreatePollDeps): Promise<Re
   const at = deps.now().toISOString();
 
   if (res.status === 201 && claim && settlement?.success) {
+    deps.crashPoint?.("after_settlement");
     await deps.store.batch([
       activatePoll(db, claim.pollId, at),
       markClaimSettled(db, claim.paymentId, settlement.transaction, at),
     ]);
+    deps.crashPoint?.("after_activation");
     deps.onSettled?.().catch((error: unknown) => deps.log(`after-settlement hook failed: ${String(error)}`));
     const body = (await res.json()) as { payment: { txHash: string; payer: string } };
     body.payment.txHash = settlement.transaction;

@@ -108,6 +108,8 @@ export interface OpenAIModerationStandin {
   requests: RecordedModerationRequest[];
   /** `retryAfterSeconds` adds a `retry-after` header to the error answers (the SDK obeys it). */
   setMode(mode: StandinMode, options?: { times?: number; retryAfterSeconds?: number }): void;
+  /** Answer every request only after this many milliseconds (a slow but healthy service). */
+  setDelay(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -166,6 +168,7 @@ export async function startOpenAIModerationStandin(
   let mode: StandinMode = "normal";
   let modeRemaining = Infinity;
   let retryAfterSeconds: number | undefined;
+  let delayMs = 0;
 
   function takeMode(): StandinMode {
     const current = mode;
@@ -227,6 +230,7 @@ export async function startOpenAIModerationStandin(
     if (req.method !== "POST" || path !== "/v1/moderations") {
       return send(res, record, 404, errorBody(`Invalid URL (${req.method} ${path})`, "invalid_request_error"));
     }
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     switch (takeMode()) {
       case "stall":
         stalled.add(res);
@@ -305,6 +309,9 @@ export async function startOpenAIModerationStandin(
       mode = next;
       modeRemaining = opts?.times ?? Infinity;
       retryAfterSeconds = opts?.retryAfterSeconds;
+    },
+    setDelay(ms) {
+      delayMs = ms;
     },
     async close() {
       for (const res of stalled) res.destroy();

@@ -1,0 +1,104 @@
+// SIGTERM during a paid request: the server stops accepting new work but lets the request finish
+// (moderation, settlement, activation), answers the agent, and after a restart the poll is active.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodePaymentSignatureHeader } from "@x402/core/http";
+import type { PaymentRequired } from "@x402/core/types";
+import { agentClient } from "../scripts/lib/agent";
+import { startAnvil, type AnvilProcess } from "../src/devnet/anvil";
+import { usdcBalanceOf } from "../src/devnet/chain";
+import { pollBody } from "./support/harness";
+import { startOpenAIModerationStandin, type OpenAIModerationStandin } from "./support/openai-moderation-standin";
+import { freePort } from "./support/ports";
+
+let anvil: AnvilProcess;
+let openai: OpenAIModerationStandin;
+let dataDir: string;
+beforeAll(async () => {
+  anvil = await startAnvil({ chainId: 31337 });
+  openai = await startOpenAIModerationStandin();
+  dataDir = mkdtempSync(join(tmpdir(), "quali-sigterm-"));
+});
+afterAll(async () => {
+  await openai?.close();
+  await anvil?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function startServerProcess(port: number): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
+    env: {
+      ...process.env,
+      MODE: "local",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      DEVNET_RPC_URL: anvil.rpcUrl,
+      OPENAI_API_KEY: openai.apiKey,
+      OPENAI_BASE_URL: openai.url,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  let output = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const listening = /listening on (http:\/\/\S+)/.exec(output);
+      if (listening) {
+        clearTimeout(timer);
+        resolve({ child, url: listening[1]!, exited });
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+  });
+}
+
+describe("graceful shutdown", () => {
+  it("completes an in-flight paid creation after SIGTERM", async () => {
+    const port = await freePort();
+    const server = await startServerProcess(port);
+    const devnet = JSON.parse(readFileSync(join(dataDir, "devnet.json"), "utf8"));
+    const payer = devnet.payers[0];
+    const body = pollBody();
+    const challenge = (await (
+      await fetch(`${server.url}/api/v1/polls`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+    ).json()) as PaymentRequired;
+    const client = agentClient({ privateKey: payer.privateKey, network: devnet.network, asset: devnet.asset });
+    const signature = encodePaymentSignatureHeader(await client.createPaymentPayload(challenge));
+    const before = await usdcBalanceOf(anvil.rpcUrl, devnet.asset, payer.address);
+
+    openai.setDelay(1_500); // the request is held in moderation when SIGTERM arrives
+    openai.requests.length = 0;
+    const inFlight = fetch(`${server.url}/api/v1/polls`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "PAYMENT-SIGNATURE": signature },
+      body: JSON.stringify(body),
+    });
+    const deadline = Date.now() + 10_000;
+    while (openai.requests.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(openai.requests.length).toBeGreaterThan(0);
+    server.child.kill("SIGTERM");
+
+    const response = await inFlight;
+    expect(response.status).toBe(201);
+    const created = await response.json();
+    expect(await server.exited).toBe(0);
+    openai.setDelay(0);
+    expect(before - (await usdcBalanceOf(anvil.rpcUrl, devnet.asset, payer.address))).toBe(500_000n);
+
+    const restarted = await startServerProcess(port);
+    try {
+      const poll = await (await fetch(`${restarted.url}/api/v1/polls/${created.id}`)).json();
+      expect(poll.status).toBe("active");
+    } finally {
+      restarted.child.kill("SIGTERM");
+      await restarted.exited;
+    }
+  });
+});
