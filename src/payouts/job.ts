@@ -1,0 +1,459 @@
+// The payout job: turns claimed ledger entries into USDC transfers from the payout wallet, exactly once.
+//
+// One round per network, never two at once for the same network (one wallet, one nonce sequence):
+//   1. Settle in-flight payouts (signed/sent): receipt by hash → confirmed (status 1) or failed +
+//      released (reverted); no receipt → re-broadcast the SAME signed transaction and wait for it. A
+//      payout that stays unconfirmed ends the round: nothing new is signed behind it.
+//   2. Claim every address whose unpaid entries reached the threshold (repo.claimStatements).
+//   3. Check the wallet: USDC ≥ everything pending and gas ≥ PAYOUT_MIN_GAS_WEI, else pause (logged on
+//      every change of state, reported by /healthz). Votes are unaffected: they only write the ledger.
+//   4. Pay the claimed payouts oldest first, one at a time: sign locally (nonce = max(pending nonce,
+//      highest recorded nonce + 1)), record signed_tx + tx_hash (guarded claimed → signed) BEFORE
+//      eth_sendRawTransaction, mark sent, wait for the receipt, mark confirmed.
+// A process that dies anywhere leaves a row that step 1 (or 4, for `claimed`) finishes after a restart:
+// a `claimed` row has never been broadcast (broadcast happens only from a recorded signed_tx), so it is
+// safe to sign; a `signed`/`sent` row is only ever re-broadcast.
+import { randomUUID } from "node:crypto";
+import type { Hex } from "viem";
+import type { PayoutRow } from "../db/schema";
+import { isUniqueViolation, type Store } from "../db/store";
+import { formatUsdc } from "../payment/pricing";
+import { describeChainError, type Address, type PayoutChain, type PayoutReceipt } from "./chain";
+import {
+  addressesOverThreshold,
+  claimPayout,
+  failAndReleaseStatements,
+  findInFlight,
+  findNextClaimed,
+  markConfirmed,
+  markSent,
+  maxRecordedNonce,
+  pendingAtomic,
+  recordSigned,
+} from "./repo";
+
+export const PAYOUT_CRASH_POINTS = ["after_claim", "after_sign", "after_broadcast", "after_receipt", "after_confirm"] as const;
+/** Local-mode crash-test hook points (QUALI_TEST_PAYOUT_CRASH_AT). */
+export type PayoutCrashPoint = (typeof PAYOUT_CRASH_POINTS)[number];
+
+export type PayoutLog = (message: string, fields?: Record<string, unknown>) => void;
+
+export interface PayoutNetwork {
+  network: string;
+  label: string;
+  /** The payout wallet there; undefined → payouts are off on this network. */
+  chain?: PayoutChain;
+  /** Why payouts are off (no key / no RPC), for the startup log and /healthz. */
+  offReason?: string;
+}
+
+export type PauseReason = "not_configured" | "insufficient_usdc" | "insufficient_gas" | "rpc_unavailable";
+
+/** One network's entry in GET /healthz → payouts. Amounts are decimal strings of integers. */
+export interface PayoutHealth {
+  state: "active" | "paused";
+  reason?: PauseReason;
+  message?: string;
+  wallet: string | null;
+  walletBalanceAtomic: string | null;
+  pendingAtomic: string;
+  gasBalanceWei: string | null;
+  checkedAt: string | null;
+}
+
+export interface PayoutJobDeps {
+  store: Store;
+  networks: readonly PayoutNetwork[];
+  /** Unpaid balance at which the job pays an address without being asked (atomic USDC). */
+  thresholdAtomic: bigint;
+  /** Below this much native gas in the payout wallet, payouts pause. */
+  minGasWei: bigint;
+  /** How long a round waits for a receipt before leaving the payout in flight for the next round. */
+  receiptTimeoutMs?: number;
+  /**
+   * A payout whose nonce was used by another transaction is failed (entries released) only after this
+   * condition has held, with still no receipt for our hash, for this long (default 5 min): behind a
+   * load-balanced RPC one node may count the nonce before another serves our receipt.
+   */
+  nonceReuseGraceMs?: number;
+  now: () => Date;
+  log: PayoutLog;
+  crashPoint?: (point: PayoutCrashPoint) => void;
+  /** After each confirmed payout (the devnet saves its state). */
+  onConfirmed?: () => Promise<void>;
+}
+
+export interface PayoutWorker {
+  readonly networks: readonly PayoutNetwork[];
+  readonly thresholdAtomic: bigint;
+  /** Schedules a round on one network (or all); resolves when a round that started after the call ends. */
+  kick(network?: string): Promise<void>;
+  /** The latest state per network, as /healthz shows it. */
+  health(): Record<string, PayoutHealth>;
+  stop(): Promise<void>;
+}
+
+/** waiting: broadcast, no receipt yet; refused: the node did not take it (retried next round). */
+type SendOutcome = "confirmed" | "failed" | "waiting" | "refused" | "paused" | "lost";
+
+const DEFAULT_RECEIPT_TIMEOUT_MS = 60_000;
+const DEFAULT_NONCE_REUSE_GRACE_MS = 5 * 60_000;
+const THRESHOLD_CLAIMS_PER_ROUND = 200;
+
+export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
+  const { store, log } = deps;
+  const { db } = store;
+  const receiptTimeoutMs = deps.receiptTimeoutMs ?? DEFAULT_RECEIPT_TIMEOUT_MS;
+  const crash = (point: PayoutCrashPoint) => deps.crashPoint?.(point);
+  const at = () => deps.now().toISOString();
+  const controller = new AbortController();
+  const healthByNetwork = new Map<string, PayoutHealth>();
+  const nonceReuseGraceMs = deps.nonceReuseGraceMs ?? DEFAULT_NONCE_REUSE_GRACE_MS;
+  /** Payout id → when we first saw its nonce used on chain with no receipt for its transaction. */
+  const nonceUsedSince = new Map<string, number>();
+
+  for (const n of deps.networks) {
+    healthByNetwork.set(n.network, {
+      state: n.chain ? "active" : "paused",
+      ...(n.chain ? {} : { reason: "not_configured" as const, message: n.offReason ?? "No payout wallet for this network." }),
+      wallet: n.chain?.wallet ?? null,
+      walletBalanceAtomic: null,
+      pendingAtomic: "0",
+      gasBalanceWei: null,
+      checkedAt: null,
+    });
+  }
+
+  /** Stores the new health and logs a line when the state or the reason changed. */
+  const setHealth = (n: PayoutNetwork, next: PayoutHealth) => {
+    const previous = healthByNetwork.get(n.network);
+    healthByNetwork.set(n.network, next);
+    const changed = !previous || previous.checkedAt === null || previous.state !== next.state || previous.reason !== next.reason;
+    if (!changed) return;
+    if (next.state === "paused") {
+      log(`payouts paused on ${n.label} (${n.network}): ${next.message ?? next.reason}`, { level: "warn", network: n.network, reason: next.reason });
+    } else if (previous && previous.state === "paused" && previous.checkedAt !== null) {
+      log(`payouts resumed on ${n.label} (${n.network})`, { network: n.network });
+    }
+  };
+
+  const pause = (n: PayoutNetwork, chain: PayoutChain, reason: PauseReason, message: string, figures: Partial<PayoutHealth> = {}) => {
+    const previous = healthByNetwork.get(n.network);
+    setHealth(n, {
+      state: "paused",
+      reason,
+      message,
+      wallet: chain.wallet,
+      walletBalanceAtomic: figures.walletBalanceAtomic ?? previous?.walletBalanceAtomic ?? null,
+      pendingAtomic: figures.pendingAtomic ?? previous?.pendingAtomic ?? "0",
+      gasBalanceWei: figures.gasBalanceWei ?? previous?.gasBalanceWei ?? null,
+      checkedAt: at(),
+    });
+  };
+
+  /** Reads the wallet and what is pending; pauses when it cannot cover them. Returns the state. */
+  const checkWallet = async (n: PayoutNetwork, chain: PayoutChain): Promise<"active" | "paused"> => {
+    const pending = await pendingAtomic(db, n.network);
+    let usdc: bigint;
+    let gas: bigint;
+    try {
+      [usdc, gas] = await Promise.all([chain.usdcBalance(), chain.gasBalance()]);
+    } catch (error) {
+      pause(n, chain, "rpc_unavailable", `the chain RPC did not answer (${describeChainError(error)}); retrying every round.`, {
+        pendingAtomic: pending.toString(),
+      });
+      return "paused";
+    }
+    const figures = { walletBalanceAtomic: usdc.toString(), pendingAtomic: pending.toString(), gasBalanceWei: gas.toString() };
+    if (gas < deps.minGasWei) {
+      pause(
+        n,
+        chain,
+        "insufficient_gas",
+        `payout wallet ${chain.wallet} has ${gas} wei of gas, below PAYOUT_MIN_GAS_WEI (${deps.minGasWei}). ` +
+          "Send it native gas; votes are still accepted and nothing owed is lost.",
+        figures,
+      );
+      return "paused";
+    }
+    if (usdc < pending) {
+      pause(
+        n,
+        chain,
+        "insufficient_usdc",
+        `payout wallet ${chain.wallet} holds ${formatUsdc(usdc)} USDC but pending payouts need ${formatUsdc(pending)} USDC. ` +
+          "Fund it; votes are still accepted and nothing owed is lost.",
+        figures,
+      );
+      return "paused";
+    }
+    setHealth(n, { state: "active", wallet: chain.wallet, ...figures, checkedAt: at() });
+    return "active";
+  };
+
+  const waitForReceipt = async (chain: PayoutChain, hash: Hex): Promise<PayoutReceipt | undefined> => {
+    const deadline = Date.now() + receiptTimeoutMs;
+    for (;;) {
+      const receipt = await chain.receipt(hash);
+      if (receipt) return receipt;
+      if (Date.now() >= deadline || controller.signal.aborted) return undefined;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, chain.pollIntervalMs);
+        controller.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
+      });
+    }
+  };
+
+  /** Records what a receipt says: confirmed, or failed with the entries released. */
+  const recordReceipt = async (n: PayoutNetwork, row: PayoutRow, receipt: PayoutReceipt): Promise<SendOutcome> => {
+    crash("after_receipt");
+    const blockNumber = Number(receipt.blockNumber);
+    if (receipt.status === "success") {
+      await store.batch([markConfirmed(db, row.id, blockNumber, at())]);
+      crash("after_confirm");
+      log(`payout ${row.id}: ${formatUsdc(BigInt(row.amount_atomic))} USDC to ${row.address} on ${n.label} confirmed (tx ${row.tx_hash})`, {
+        network: n.network,
+        payoutId: row.id,
+        txHash: row.tx_hash,
+      });
+      await deps.onConfirmed?.().catch(() => undefined);
+      return "confirmed";
+    }
+    await store.batch(failAndReleaseStatements(db, row.id, "reverted", blockNumber, at()));
+    log(`payout ${row.id}: tx ${row.tx_hash} reverted on ${n.label}; its ${row.entries} ledger entries are released for a new payout`, {
+      level: "warn",
+      network: n.network,
+      payoutId: row.id,
+    });
+    return "failed";
+  };
+
+  /**
+   * Broadcasts a recorded signed transaction (the first time or again) and waits for its receipt.
+   * Never signs anything: whatever happens, the transaction on chain can only be `row.signed_tx`.
+   */
+  const broadcastAndSettle = async (n: PayoutNetwork, chain: PayoutChain, row: PayoutRow): Promise<SendOutcome> => {
+    const hash = row.tx_hash as Hex;
+    try {
+      await chain.broadcast(row.signed_tx as Hex);
+    } catch (error) {
+      // "already known" / "already imported" (pending) or "nonce too low" (mined): the node has it.
+      if (!(await chain.knows(hash))) {
+        const { latest } = await chain.nonces((row.from_address ?? chain.wallet) as Address);
+        if (row.nonce !== null && latest > row.nonce) {
+          // The nonce is used on chain. Mined in the meantime? Else another transaction took the nonce
+          // and ours can never be mined: no money moved, release the entries — once that has held for
+          // the grace period (the receipt is looked up last, after the nonce).
+          const receipt = await chain.receipt(hash);
+          if (receipt) return recordReceipt(n, row, receipt);
+          const since = nonceUsedSince.get(row.id) ?? Date.now();
+          nonceUsedSince.set(row.id, since);
+          if (Date.now() - since < nonceReuseGraceMs) {
+            log(`payout ${row.id}: nonce ${row.nonce} is used on chain but tx ${hash} has no receipt; checking again before releasing it`, {
+              level: "warn",
+              network: n.network,
+              payoutId: row.id,
+            });
+            return "refused";
+          }
+          nonceUsedSince.delete(row.id);
+          await store.batch(failAndReleaseStatements(db, row.id, "nonce_used_by_another_transaction", null, at()));
+          log(
+            `payout ${row.id}: nonce ${row.nonce} of ${chain.wallet} was used by another transaction and tx ${hash} was never mined; ` +
+              "its entries are released for a new payout (is another process using the payout wallet?)",
+            { level: "warn", network: n.network, payoutId: row.id },
+          );
+          return "failed";
+        }
+        const reason = describeChainError(error);
+        log(`payout ${row.id}: the node refused tx ${hash} (${reason}); the same transaction is retried next round`, {
+          level: "warn",
+          network: n.network,
+          payoutId: row.id,
+        });
+        if (/insufficient funds/i.test(reason)) {
+          pause(n, chain, "insufficient_gas", `payout wallet ${chain.wallet} cannot pay the gas of tx ${hash}: ${reason}. Send it native gas.`);
+        }
+        return "refused";
+      }
+    }
+    crash("after_broadcast");
+    await store.batch([markSent(db, row.id, at())]);
+    const receipt = await waitForReceipt(chain, hash);
+    if (!receipt) {
+      if (!controller.signal.aborted) {
+        log(`payout ${row.id}: tx ${hash} (nonce ${row.nonce}) not mined after ${receiptTimeoutMs / 1000} s; the same transaction is re-broadcast next round`, {
+          level: "warn",
+          network: n.network,
+          payoutId: row.id,
+        });
+      }
+      return "waiting";
+    }
+    return recordReceipt(n, row, receipt);
+  };
+
+  /** Step 1: "clear" when nothing is left in flight on this network. */
+  const settleInFlight = async (n: PayoutNetwork, chain: PayoutChain): Promise<"clear" | "waiting" | "refused"> => {
+    for (const row of await findInFlight(db, n.network)) {
+      if (controller.signal.aborted) return "waiting";
+      const receipt = await chain.receipt(row.tx_hash as Hex);
+      const outcome = receipt ? await recordReceipt(n, row, receipt) : await broadcastAndSettle(n, chain, row);
+      if (outcome === "waiting" || outcome === "refused") return outcome;
+    }
+    return "clear";
+  };
+
+  /** Step 2. */
+  const claimOverThreshold = async (n: PayoutNetwork) => {
+    const due = await addressesOverThreshold(db, n.network, deps.thresholdAtomic, THRESHOLD_CLAIMS_PER_ROUND);
+    for (const { address } of due) {
+      const claimed = await claimPayout(store, {
+        id: randomUUID(),
+        address,
+        network: n.network,
+        trigger: "threshold",
+        minAtomic: deps.thresholdAtomic,
+        at: at(),
+      });
+      if (claimed) crash("after_claim");
+    }
+  };
+
+  /** Step 4 for one claimed payout. */
+  const send = async (n: PayoutNetwork, chain: PayoutChain, row: PayoutRow): Promise<SendOutcome> => {
+    const amount = BigInt(row.amount_atomic);
+    const to = row.address as Address;
+    const [usdc, gas] = await Promise.all([chain.usdcBalance(), chain.gasBalance()]);
+    if (usdc < amount) {
+      pause(n, chain, "insufficient_usdc", `payout wallet ${chain.wallet} holds ${formatUsdc(usdc)} USDC, payout ${row.id} needs ${formatUsdc(amount)} USDC. Fund it.`, {
+        walletBalanceAtomic: usdc.toString(),
+        gasBalanceWei: gas.toString(),
+      });
+      return "paused";
+    }
+    const plan = await chain.planTransfer(to, amount);
+    const gasCost = plan.gas * plan.maxFeePerGas;
+    if (gas < deps.minGasWei || gas < gasCost) {
+      pause(n, chain, "insufficient_gas", `payout wallet ${chain.wallet} has ${gas} wei of gas; a transfer may cost up to ${gasCost} wei. Send it native gas.`, {
+        walletBalanceAtomic: usdc.toString(),
+        gasBalanceWei: gas.toString(),
+      });
+      return "paused";
+    }
+    // Never reuse a nonce already recorded on a payout, even if the node forgot the transaction.
+    const { pending } = await chain.nonces();
+    const nonce = Math.max(pending, (await maxRecordedNonce(db, n.network, chain.wallet)) + 1);
+    const signed = await chain.signTransfer({ to, amount, nonce, ...plan });
+    const signedAt = at();
+    try {
+      const [result] = await store.batch([
+        recordSigned(db, { id: row.id, fromAddress: chain.wallet, token: chain.token, nonce, signedTx: signed.signedTx, txHash: signed.txHash, at: signedAt }),
+      ]);
+      // 0 rows: another worker signed this payout first; ours was never broadcast and is forgotten.
+      if ((result?.changes ?? 0) !== 1) return "lost";
+    } catch (error) {
+      if (isUniqueViolation(error)) return "lost"; // another worker recorded this nonce first
+      throw error;
+    }
+    crash("after_sign");
+    return broadcastAndSettle(n, chain, {
+      ...row,
+      status: "signed",
+      from_address: chain.wallet,
+      token: chain.token,
+      nonce,
+      signed_tx: signed.signedTx,
+      tx_hash: signed.txHash,
+      signed_at: signedAt,
+    });
+  };
+
+  const round = async (n: PayoutNetwork) => {
+    const chain = n.chain;
+    if (!chain) {
+      const previous = healthByNetwork.get(n.network)!;
+      healthByNetwork.set(n.network, { ...previous, pendingAtomic: (await pendingAtomic(db, n.network)).toString(), checkedAt: at() });
+      return;
+    }
+    let inFlight: "clear" | "waiting" | "refused";
+    try {
+      inFlight = await settleInFlight(n, chain);
+    } catch (error) {
+      pause(n, chain, "rpc_unavailable", `could not settle in-flight payouts: ${describeChainError(error)}; retrying every round.`);
+      return;
+    }
+    await claimOverThreshold(n);
+    // A re-broadcast the node refused keeps whatever state it set (e.g. paused for gas) until it goes through.
+    if (inFlight === "refused") return;
+    if ((await checkWallet(n, chain)) === "paused" || inFlight !== "clear") return;
+    while (!controller.signal.aborted) {
+      const next = await findNextClaimed(db, n.network);
+      if (!next) break;
+      const outcome = await send(n, chain, next).catch((error: unknown) => {
+        log(`payout ${next.id}: not sent this round: ${describeChainError(error)}`, { level: "warn", network: n.network, payoutId: next.id });
+        return "waiting" as const;
+      });
+      if (outcome === "paused") return; // health already says why
+      if (outcome !== "confirmed" && outcome !== "failed") break;
+    }
+    await checkWallet(n, chain);
+  };
+
+  // One runner per network: a kick during a round asks for one more round after it.
+  const runners = new Map<string, { running: Promise<void> | undefined; again: boolean }>();
+  const runNetwork = (n: PayoutNetwork): Promise<void> => {
+    let runner = runners.get(n.network);
+    if (!runner) {
+      runner = { running: undefined, again: false };
+      runners.set(n.network, runner);
+    }
+    if (controller.signal.aborted) return Promise.resolve();
+    if (runner.running) {
+      runner.again = true;
+      return runner.running;
+    }
+    const r = runner;
+    r.running = (async () => {
+      do {
+        r.again = false;
+        await round(n).catch((error: unknown) =>
+          log(`payout round on ${n.label} failed: ${error instanceof Error ? error.message : String(error)}`, { level: "error", network: n.network }),
+        );
+      } while (r.again && !controller.signal.aborted);
+    })().finally(() => {
+      r.running = undefined;
+    });
+    return r.running;
+  };
+
+  return {
+    networks: deps.networks,
+    thresholdAtomic: deps.thresholdAtomic,
+    async kick(network) {
+      await Promise.all(deps.networks.filter((n) => network === undefined || n.network === network).map(runNetwork));
+    },
+    health: () => Object.fromEntries(healthByNetwork),
+    async stop() {
+      controller.abort();
+      await Promise.all([...runners.values()].map((r) => r.running));
+    },
+  };
+}
+
+/** Runs the worker every `intervalMs` (and once now); returns a stop function. */
+export function schedulePayouts(worker: PayoutWorker, intervalMs: number, log: PayoutLog): () => Promise<void> {
+  const tick = () => {
+    worker.kick().catch((error: unknown) => log(`payouts failed: ${String(error)}`, { level: "error" }));
+  };
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  tick();
+  return async () => {
+    clearInterval(timer);
+    await worker.stop();
+  };
+}

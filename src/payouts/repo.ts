@@ -1,0 +1,314 @@
+// SQL of voter payouts. Every write that must be atomic is one `store.batch` of guarded statements with
+// no branching between them, so it runs unchanged on SQLite and on D1 (no interactive transactions).
+//
+// Claiming (claimStatements), in one batch:
+//   1. INSERT the payout row … SELECT … FROM the address's unpaid ledger entries on that network,
+//      GROUP BY … HAVING their sum ≥ the minimum, and only when the address has no open payout there.
+//      0 rows → nothing to claim (or a concurrent claim won).
+//   2. UPDATE reward_ledger SET payout_id = <id> WHERE address/network match AND payout_id IS NULL,
+//      guarded by EXISTS (the payout row): it only takes effect when 1. inserted.
+//   3. UPDATE the payout's amount and entry count FROM the entries it now owns (SUM over their amounts).
+// An entry leaves `payout_id IS NULL` only through 2., so it can belong to one payout at a time; it
+// returns to NULL only when its payout failed (releaseStatements), i.e. when no money moved.
+import { sql, type Compilable, type Kysely } from "kysely";
+import type { Database, PayoutRow, PayoutStatus } from "../db/schema";
+import { isUniqueViolation, type Store } from "../db/store";
+
+export const OPEN_STATUSES: readonly PayoutStatus[] = ["claimed", "signed", "sent"];
+export const IN_FLIGHT_STATUSES: readonly PayoutStatus[] = ["signed", "sent"];
+
+/** SUM of a TEXT column of atomic amounts as a 64-bit integer (amounts are small integers). */
+const sumAtomic = (column: string) => sql<number | string | null>`SUM(CAST(${sql.ref(column)} AS INTEGER))`;
+
+export interface ClaimInput {
+  id: string;
+  address: string;
+  network: string;
+  trigger: "threshold" | "request";
+  /** Claim only when the unpaid entries add up to at least this (1 for "any amount"). */
+  minAtomic: bigint;
+  at: string;
+}
+
+export function claimStatements(db: Kysely<Database>, claim: ClaimInput): Compilable[] {
+  const { id, address, network, at } = claim;
+  const insert = db
+    .insertInto("payouts")
+    .columns(["id", "address", "network", "status", "trigger", "created_at", "updated_at"])
+    .expression((eb) =>
+      eb
+        .selectFrom("reward_ledger")
+        .select([
+          eb.val(id).as("id"),
+          eb.val(address).as("address"),
+          eb.val(network).as("network"),
+          eb.val("claimed").as("status"),
+          eb.val(claim.trigger).as("trigger"),
+          eb.val(at).as("created_at"),
+          eb.val(at).as("updated_at"),
+        ])
+        .where("reward_ledger.address", "=", address)
+        .where("reward_ledger.network", "=", network)
+        .where("reward_ledger.payout_id", "is", null)
+        .where((w) =>
+          w.not(
+            w.exists(
+              w
+                .selectFrom("payouts")
+                .select(sql<number>`1`.as("one"))
+                .where("payouts.address", "=", address)
+                .where("payouts.network", "=", network)
+                .where("payouts.status", "in", OPEN_STATUSES),
+            ),
+          ),
+        )
+        .groupBy(["reward_ledger.address", "reward_ledger.network"])
+        .having(sumAtomic("reward_ledger.amount_atomic"), ">=", sql<number>`${Number(claim.minAtomic)}`),
+    );
+  const claimEntries = db
+    .updateTable("reward_ledger")
+    .set({ payout_id: id })
+    .where("address", "=", address)
+    .where("network", "=", network)
+    .where("payout_id", "is", null)
+    .where((w) => w.exists(w.selectFrom("payouts").select(sql<number>`1`.as("one")).where("payouts.id", "=", id)));
+  const setAmount = db
+    .updateTable("payouts")
+    .set({
+      amount_atomic: sql<string>`(SELECT CAST(COALESCE(SUM(CAST(reward_ledger.amount_atomic AS INTEGER)), 0) AS TEXT) FROM reward_ledger WHERE reward_ledger.payout_id = ${id})`,
+      entries: sql<number>`(SELECT COUNT(*) FROM reward_ledger WHERE reward_ledger.payout_id = ${id})`,
+    })
+    .where("id", "=", id);
+  return [insert, claimEntries, setAmount];
+}
+
+/** Claims; true when the payout row was created (with ≥ 1 entry). */
+export async function claimPayout(store: Store, claim: ClaimInput): Promise<boolean> {
+  try {
+    const [inserted] = await store.batch(claimStatements(store.db, claim));
+    return (inserted?.changes ?? 0) === 1;
+  } catch (error) {
+    // payouts_one_open: a concurrent claim for the same address and network won (the batch rolled back).
+    if (isUniqueViolation(error)) return false;
+    throw error;
+  }
+}
+
+export interface SignedRecord {
+  id: string;
+  fromAddress: string;
+  token: string;
+  nonce: number;
+  signedTx: string;
+  txHash: string;
+  at: string;
+}
+
+/** claimed → signed, with the signed transaction: written BEFORE the transaction is broadcast. */
+export function recordSigned(db: Kysely<Database>, record: SignedRecord) {
+  return db
+    .updateTable("payouts")
+    .set({
+      status: "signed",
+      from_address: record.fromAddress,
+      token: record.token,
+      nonce: record.nonce,
+      signed_tx: record.signedTx,
+      tx_hash: record.txHash,
+      signed_at: record.at,
+      updated_at: record.at,
+    })
+    .where("id", "=", record.id)
+    .where("status", "=", "claimed");
+}
+
+/** The node accepted the transaction (first broadcast or a re-broadcast). */
+export function markSent(db: Kysely<Database>, id: string, at: string) {
+  return db
+    .updateTable("payouts")
+    .set({
+      status: "sent",
+      sent_at: sql<string>`COALESCE(sent_at, ${at})`,
+      broadcasts: sql<number>`broadcasts + 1`,
+      updated_at: at,
+    })
+    .where("id", "=", id)
+    .where("status", "in", IN_FLIGHT_STATUSES);
+}
+
+export function markConfirmed(db: Kysely<Database>, id: string, blockNumber: number, at: string) {
+  return db
+    .updateTable("payouts")
+    .set({ status: "confirmed", block_number: blockNumber, confirmed_at: at, updated_at: at })
+    .where("id", "=", id)
+    .where("status", "in", IN_FLIGHT_STATUSES);
+}
+
+/**
+ * open → failed, and the entries go back to unpaid, in one batch. Only for payouts that moved no
+ * money: a reverted receipt, or a nonce consumed by another transaction while ours has no receipt.
+ */
+export function failAndReleaseStatements(db: Kysely<Database>, id: string, reason: string, blockNumber: number | null, at: string): Compilable[] {
+  return [
+    db
+      .updateTable("payouts")
+      .set({ status: "failed", failure_reason: reason, block_number: blockNumber, updated_at: at })
+      .where("id", "=", id)
+      .where("status", "in", OPEN_STATUSES),
+    db
+      .updateTable("reward_ledger")
+      .set({ payout_id: null })
+      .where("payout_id", "=", id)
+      .where((w) =>
+        w.exists(w.selectFrom("payouts").select(sql<number>`1`.as("one")).where("payouts.id", "=", id).where("payouts.status", "=", "failed")),
+      ),
+  ];
+}
+
+export function findPayout(db: Kysely<Database>, id: string): Promise<PayoutRow | undefined> {
+  return db.selectFrom("payouts").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+/** Payouts whose transaction is signed and not yet decided, in nonce order. */
+export function findInFlight(db: Kysely<Database>, network: string): Promise<PayoutRow[]> {
+  return db
+    .selectFrom("payouts")
+    .selectAll()
+    .where("network", "=", network)
+    .where("status", "in", IN_FLIGHT_STATUSES)
+    .orderBy("nonce")
+    .orderBy("created_at")
+    .execute();
+}
+
+/** The oldest claimed payout (nothing signed yet) on a network. */
+export function findNextClaimed(db: Kysely<Database>, network: string): Promise<PayoutRow | undefined> {
+  return db
+    .selectFrom("payouts")
+    .selectAll()
+    .where("network", "=", network)
+    .where("status", "=", "claimed")
+    .orderBy("created_at")
+    .orderBy("id")
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/** The highest nonce this wallet ever recorded on the network (-1 if none). */
+export async function maxRecordedNonce(db: Kysely<Database>, network: string, fromAddress: string): Promise<number> {
+  const row = await db
+    .selectFrom("payouts")
+    .select(sql<number | null>`MAX(nonce)`.as("nonce"))
+    .where("network", "=", network)
+    .where("from_address", "=", fromAddress)
+    .executeTakeFirst();
+  return row?.nonce ?? -1;
+}
+
+/** Sum of the open payouts (claimed, signed, sent) on a network: what the wallet must cover. */
+export async function pendingAtomic(db: Kysely<Database>, network: string): Promise<bigint> {
+  const row = await db
+    .selectFrom("payouts")
+    .select(sumAtomic("amount_atomic").as("total"))
+    .where("network", "=", network)
+    .where("status", "in", OPEN_STATUSES)
+    .executeTakeFirst();
+  return BigInt(row?.total ?? 0);
+}
+
+/** Addresses whose unpaid entries on the network add up to ≥ threshold and that have no open payout. */
+export async function addressesOverThreshold(
+  db: Kysely<Database>,
+  network: string,
+  threshold: bigint,
+  limit: number,
+): Promise<{ address: string; unpaid: bigint }[]> {
+  const rows = await db
+    .selectFrom("reward_ledger")
+    .select(["address", sumAtomic("amount_atomic").as("unpaid")])
+    .where("network", "=", network)
+    .where("payout_id", "is", null)
+    .where((w) =>
+      w.not(
+        w.exists(
+          w
+            .selectFrom("payouts")
+            .select(sql<number>`1`.as("one"))
+            .whereRef("payouts.address", "=", "reward_ledger.address")
+            .where("payouts.network", "=", network)
+            .where("payouts.status", "in", OPEN_STATUSES),
+        ),
+      ),
+    )
+    .groupBy("address")
+    .having(sumAtomic("amount_atomic"), ">=", sql<number>`${Number(threshold)}`)
+    .orderBy("address")
+    .limit(limit)
+    .execute();
+  return rows.map((row) => ({ address: row.address, unpaid: BigInt(row.unpaid ?? 0) }));
+}
+
+/** Unpaid (not claimed by any payout) totals of one address, per network. */
+export async function unpaidByNetwork(db: Kysely<Database>, address: string): Promise<Map<string, bigint>> {
+  const rows = await db
+    .selectFrom("reward_ledger")
+    .select(["network", sumAtomic("amount_atomic").as("unpaid")])
+    .where("address", "=", address)
+    .where("payout_id", "is", null)
+    .groupBy("network")
+    .execute();
+  return new Map(rows.map((row) => [row.network, BigInt(row.unpaid ?? 0)]));
+}
+
+export function findOpenPayouts(db: Kysely<Database>, address: string): Promise<PayoutRow[]> {
+  return db
+    .selectFrom("payouts")
+    .selectAll()
+    .where("address", "=", address)
+    .where("status", "in", OPEN_STATUSES)
+    .orderBy("created_at")
+    .execute();
+}
+
+export interface PayoutSummary {
+  pendingAtomic: bigint;
+  paidAtomic: bigint;
+  /** Most recent first. */
+  recent: PayoutRow[];
+}
+
+/** Per network: pending (open) and paid (confirmed) totals and the most recent payouts of an address. */
+export async function payoutSummaries(db: Kysely<Database>, address: string, recentLimit = 20): Promise<Map<string, PayoutSummary>> {
+  const totals = await db
+    .selectFrom("payouts")
+    .select(["network", "status", sumAtomic("amount_atomic").as("total")])
+    .where("address", "=", address)
+    .where("status", "!=", "failed")
+    .groupBy(["network", "status"])
+    .execute();
+  const recent = await db
+    .selectFrom("payouts")
+    .selectAll()
+    .where("address", "=", address)
+    .orderBy("created_at", "desc")
+    .orderBy("id", "desc")
+    .limit(recentLimit)
+    .execute();
+  const out = new Map<string, PayoutSummary>();
+  const entry = (network: string) => {
+    let summary = out.get(network);
+    if (!summary) {
+      summary = { pendingAtomic: 0n, paidAtomic: 0n, recent: [] };
+      out.set(network, summary);
+    }
+    return summary;
+  };
+  for (const row of totals) {
+    const summary = entry(row.network);
+    const total = BigInt(row.total ?? 0);
+    if (row.status === "confirmed") summary.paidAtomic += total;
+    else summary.pendingAtomic += total;
+  }
+  for (const row of recent) entry(row.network).recent.push(row);
+  return out;
+}

@@ -1,0 +1,127 @@
+// POST /api/v1/voter/payouts: a voter asks for their unpaid balance now (any amount above zero, below
+// the threshold too). The request only claims (one atomic batch per network, see repo.ts); the payout
+// job sends the transfer right after. Rate-limited per address; same-origin (src/discovery/cors.ts
+// keeps every /api/v1/voter/* write same-origin).
+import { randomUUID } from "node:crypto";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Store } from "../db/store";
+import { ApiError, errorBody } from "../http/errors";
+import { ErrorResponse } from "../http/openapi-shapes";
+import { createRateLimiter } from "../http/rate-limit";
+import type { NetworkSpec } from "../payment/networks";
+import { formatUsdc } from "../payment/pricing";
+import type { PayoutCrashPoint, PayoutWorker } from "./job";
+import { claimPayout, findOpenPayouts, findPayout, unpaidByNetwork } from "./repo";
+import { PayoutRequestBody, PayoutRequestResponse } from "./schema";
+import { payoutView } from "./views";
+
+export const PAYOUTS_PATH = "/api/v1/voter/payouts";
+/** One payout request per address per minute. */
+export const PAYOUT_REQUEST_WINDOW_MS = 60_000;
+
+export interface PayoutRoutesDeps {
+  store: Store;
+  /** undefined → no network can pay (503 payouts_not_configured when there is something to pay). */
+  worker: PayoutWorker | undefined;
+  knownNetworks: readonly NetworkSpec[];
+  now: () => Date;
+  crashPoint?: (point: PayoutCrashPoint) => void;
+  requestWindowMs?: number;
+}
+
+const json = <T>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+
+const requestPayoutRoute = createRoute({
+  method: "post",
+  path: PAYOUTS_PATH,
+  summary: "Ask for your unpaid rewards now",
+  description:
+    "Claims the address's whole unpaid balance on each network (any amount above zero, below the automatic threshold " +
+    "too) for a USDC transfer from the payout wallet, sent within seconds. Each rewarded vote is paid exactly once. " +
+    "At most one request per address per minute; a payout already on its way is returned instead of a new one.",
+  request: { body: { content: { "application/json": { schema: PayoutRequestBody } }, required: true } },
+  responses: {
+    202: json(PayoutRequestResponse, "Payout(s) created; follow them in GET /api/v1/voter/rewards"),
+    200: json(PayoutRequestResponse, "Nothing to pay now (payouts lists those already on their way)"),
+    400: json(ErrorResponse, "Invalid address"),
+    429: json(ErrorResponse, "rate_limited: one request per address per minute"),
+    503: json(ErrorResponse, "payouts_not_configured: the unpaid balance is on a network without a payout wallet"),
+  },
+});
+
+export function registerPayouts(app: OpenAPIHono, deps: PayoutRoutesDeps): void {
+  const { store } = deps;
+  const windowMs = deps.requestWindowMs ?? PAYOUT_REQUEST_WINDOW_MS;
+  const limiter = createRateLimiter({ name: "voter-payouts", limit: 1, windowMs, key: () => undefined });
+  const label = (network: string) => deps.knownNetworks.find((spec) => spec.network === network)?.label ?? network;
+
+  app.openapi(requestPayoutRoute, async (c) => {
+    const body = c.req.valid("json");
+    const address = body.address;
+    const now = deps.now();
+    const limit = limiter.hit(address, now.getTime());
+    if (!limit.allowed) {
+      const retryAfter = Math.max(1, Math.ceil((limit.resetAt - now.getTime()) / 1000));
+      return c.json(
+        errorBody("rate_limited", `One payout request per address every ${windowMs / 1000} s. Retry after ${retryAfter} s.`, "address"),
+        429,
+        { "Retry-After": String(retryAfter) },
+      );
+    }
+
+    const unpaid = [...(await unpaidByNetwork(store.db, address))].filter(
+      ([network, amount]) => amount > 0n && (body.network === undefined || network === body.network),
+    );
+    const payable = new Set((deps.worker?.networks ?? []).filter((n) => n.chain).map((n) => n.network));
+    const created: string[] = [];
+    const unconfigured: string[] = [];
+    for (const [network] of unpaid) {
+      if (!payable.has(network)) {
+        unconfigured.push(network);
+        continue;
+      }
+      const id = randomUUID();
+      const claimed = await claimPayout(store, { id, address, network, trigger: "request", minAtomic: 1n, at: now.toISOString() });
+      if (!claimed) continue; // a payout for this address is already open there
+      deps.crashPoint?.("after_claim");
+      created.push(id);
+    }
+
+    if (created.length > 0) {
+      const rows = (await Promise.all(created.map((id) => findPayout(store.db, id)))).filter((row) => row !== undefined);
+      for (const row of rows) void deps.worker?.kick(row.network);
+      const total = rows.reduce((sum, row) => sum + BigInt(row.amount_atomic), 0n);
+      const health = deps.worker?.health() ?? {};
+      const paused = rows.filter((row) => health[row.network]?.state === "paused").map((row) => label(row.network));
+      return c.json(
+        {
+          address,
+          payouts: rows.map(payoutView),
+          message:
+            `${formatUsdc(total)} USDC is on its way (${rows.map((row) => label(row.network)).join(", ")}).` +
+            (paused.length > 0 ? ` Payouts on ${paused.join(", ")} are paused right now: yours is queued and is sent when they resume.` : ""),
+        },
+        202,
+      );
+    }
+
+    const open = (await findOpenPayouts(store.db, address)).filter((row) => body.network === undefined || row.network === body.network);
+    if (open.length === 0 && unconfigured.length > 0) {
+      throw new ApiError(
+        503,
+        "payouts_not_configured",
+        `Payouts are not available on ${unconfigured.map(label).join(", ")} yet; your rewards stay in the ledger until they are.`,
+        undefined,
+        { networks: unconfigured },
+      );
+    }
+    return c.json(
+      {
+        address,
+        payouts: open.map(payoutView),
+        message: open.length > 0 ? "A payout is already on its way; newer rewards follow in the next one." : "Nothing to pay: no unpaid rewards.",
+      },
+      200,
+    );
+  });
+}
