@@ -38,7 +38,9 @@ export type ErrorCode =
   | "world_id_unavailable"
   | "world_id_not_configured"
   | "invalid_signature"
-  | "invalid_cursor";
+  | "invalid_cursor"
+  // Voter payouts (issue 9).
+  | "payouts_not_configured";
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; param?: string; details?: Record<string, unknown> };

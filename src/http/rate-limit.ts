@@ -1,0 +1,85 @@
+// Fixed-window rate limiting in the peers' convention: X-RateLimit-Limit / -Remaining / -Reset (unix
+// seconds) on every limited response, 429 with Retry-After when exhausted. Counters live in memory per
+// instance: no database write per request. Several instances each enforce the limit on their own share
+// of traffic (see README: "Rate limits").
+import type { Context, MiddlewareHandler } from "hono";
+import { errorBody } from "./errors";
+
+export interface RateLimitRule {
+  /** Name shown in logs and the bench ("free", "votes"). */
+  name: string;
+  /** Requests allowed per window per key. 0 disables the rule. */
+  limit: number;
+  windowMs: number;
+  /** The key to count under (client IP, voter…); undefined skips limiting for this request. */
+  key: (c: Context) => string | undefined;
+}
+
+interface Window {
+  count: number;
+  resetAt: number;
+}
+
+export interface RateLimiter {
+  middleware: MiddlewareHandler;
+  /** Counts one hit; returns the window's state after it. */
+  hit(key: string, now?: number): { allowed: boolean; remaining: number; resetAt: number };
+  /** Number of keys currently tracked (bounded by maxKeys). */
+  size(): number;
+}
+
+export function createRateLimiter(rule: RateLimitRule, options: { now?: () => number; maxKeys?: number } = {}): RateLimiter {
+  const now = options.now ?? Date.now;
+  const maxKeys = options.maxKeys ?? 100_000;
+  const windows = new Map<string, Window>();
+  let lastSweep = 0;
+
+  const sweep = (at: number) => {
+    // Expired windows are dropped lazily, at most once per window length, so memory stays bounded.
+    if (at - lastSweep < rule.windowMs && windows.size < maxKeys) return;
+    lastSweep = at;
+    for (const [key, window] of windows) if (window.resetAt <= at) windows.delete(key);
+    // Still full of live keys (a flood of distinct keys): forget the oldest rather than grow.
+    while (windows.size >= maxKeys) windows.delete(windows.keys().next().value as string);
+  };
+
+  const hit = (key: string, at = now()) => {
+    let window = windows.get(key);
+    if (!window || window.resetAt <= at) {
+      sweep(at);
+      window = { count: 0, resetAt: at + rule.windowMs };
+      windows.set(key, window);
+    }
+    window.count += 1;
+    return { allowed: window.count <= rule.limit, remaining: Math.max(0, rule.limit - window.count), resetAt: window.resetAt };
+  };
+
+  const middleware: MiddlewareHandler = async (c, next) => {
+    if (rule.limit <= 0) return next();
+    const key = rule.key(c);
+    if (key === undefined) return next();
+    const at = now();
+    const state = hit(key, at);
+    const headers = {
+      "X-RateLimit-Limit": String(rule.limit),
+      "X-RateLimit-Remaining": String(state.remaining),
+      "X-RateLimit-Reset": String(Math.ceil(state.resetAt / 1000)),
+    };
+    if (!state.allowed) {
+      const retryAfter = Math.max(1, Math.ceil((state.resetAt - at) / 1000));
+      return c.json(
+        errorBody("rate_limited", `Too many requests: at most ${rule.limit} per ${rule.windowMs / 1000} s. Retry after ${retryAfter} s.`, undefined, {
+          limit: rule.limit,
+          windowSeconds: rule.windowMs / 1000,
+          rule: rule.name,
+        }),
+        429,
+        { ...headers, "Retry-After": String(retryAfter) },
+      );
+    }
+    await next();
+    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+  };
+
+  return { middleware, hit, size: () => windows.size };
+}
