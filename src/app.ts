@@ -1,6 +1,7 @@
 // createApp(deps): composes the feature routers. No I/O at import time and no globals: the
 // composition root (server.ts, worker.ts, tests) builds every dependency once and passes it in.
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ConfigProblem, Mode } from "./config";
@@ -8,6 +9,10 @@ import type { Store } from "./db/store";
 import { registerDiscovery } from "./discovery";
 import type { DiscoveryAssets } from "./discovery/assets";
 import { ApiError, errorBody } from "./http/errors";
+import { requestEdge } from "./http/hardening";
+import type { Logger } from "./http/logger";
+import { createReadiness, type ReadinessCheck } from "./http/readiness";
+import { createRateLimiter } from "./http/rate-limit";
 import { validationError } from "./http/validation";
 import type { Moderator } from "./moderation/moderator";
 import type { NetworkSpec } from "./payment/networks";
@@ -15,6 +20,7 @@ import type { PaymentServer } from "./payment/payment-server";
 import { registerQuote } from "./payment/quote";
 import { registerCreatePoll, type CrashPoint } from "./polls/create";
 import type { ChainReader } from "./payment/chain-reader";
+import { registerPages } from "./pages";
 import { registerReadPoll } from "./polls/read";
 import type { ReadTokens } from "./polls/read-token";
 import type { TransitionListener } from "./polls/lifecycle";
@@ -23,9 +29,12 @@ import { registerReadTokenRecovery } from "./polls/read-token-recovery";
 import { registerResults } from "./polls/results";
 import { registerVotesList } from "./polls/votes";
 import { registerVoting } from "./voting/routes";
+import type { PayoutCrashPoint, PayoutWorker } from "./payouts/job";
+import { registerPayouts } from "./payouts/routes";
 import type { WorldIdVerifier } from "./voting/world-id";
 import { registerDeliveries } from "./webhook/routes";
 import type { CallbackSecrets } from "./webhook/signing";
+import type { CallbackUrlOptions } from "./webhook/url-policy";
 
 export interface AppDeps {
   mode: Mode;
@@ -38,6 +47,8 @@ export interface AppDeps {
   readTokens: ReadTokens | undefined;
   /** Per-poll webhook secrets (callbackSecret in the 201); derived from the read-token secret. */
   callbackSecrets?: CallbackSecrets;
+  /** Per-runtime adjustments of the callbackUrl rule at creation (Workers: refuse IP literals). */
+  callbackUrlOptions?: CallbackUrlOptions;
   /** World ID verification for votes; undefined → the voting endpoints answer 503. */
   worldId?: WorldIdVerifier;
   /** Statements appended to every lifecycle transition's batch (e.g. the webhook outbox). */
@@ -48,9 +59,22 @@ export interface AppDeps {
   chains?: ReadonlyMap<string, ChainReader>;
   startedAt?: Date;
   crashPoint?: (point: CrashPoint) => void;
-  log?: (message: string) => void;
+  log?: Logger;
+  /** The client's IP as this runtime sees it (Node: the socket, or X-Forwarded-For behind a trusted proxy). */
+  clientIp?: (c: Context) => string | undefined;
+  /** Requests per minute: per client IP on /api/* (voter writes excepted) and per voter on vote writes. */
+  rateLimits?: { perIpPerMinute: number; votesPerVoterPerMinute: number };
+  /** What /readyz probes (database, chain RPC, facilitator, moderation…). */
+  readinessChecks?: readonly ReadinessCheck[];
+  /** One structured line per request (off in tests that count log lines). */
+  accessLog?: boolean;
   /** Favicon and API docs viewer files, read once by the entry point (server.ts). */
   discoveryAssets?: DiscoveryAssets;
+  /** Voter payouts on chain (src/payouts/): POST /api/v1/voter/payouts claims, /healthz reports. */
+  payouts?: PayoutWorker;
+  payoutCrashPoint?: (point: PayoutCrashPoint) => void;
+  /** The human pages' files (public/), served by path (src/pages); Node: nodeStaticFiles(). Absent → no pages. */
+  staticFiles?: MiddlewareHandler;
 }
 
 export function createApp(deps: AppDeps): OpenAPIHono {
@@ -75,8 +99,21 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   });
   app.notFound((c) => c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}.`), 404));
 
+  // Every response: request id (also on log lines), security headers, a body size limit.
+  // One middleware for all of that (context storage, request id, access log, security headers, body
+  // limit, in that order): a layer per concern cost a fifth of a small request's CPU (issue 8).
+  app.use(
+    "*",
+    requestEdge({
+      https: deps.publicBaseUrl.startsWith("https://"),
+      ...(deps.accessLog !== false ? { accessLog: (entry: Record<string, unknown>) => log("request", entry) } : {}),
+    }),
+  );
+
   // First: its CORS policy must wrap every route; /openapi.json is generated lazily from all of them.
   registerDiscovery(app, { mode: deps.mode, publicBaseUrl: deps.publicBaseUrl, payments: deps.payments, assets: deps.discoveryAssets, log });
+  // After CORS, so a 429 is readable cross-origin too.
+  installRateLimits(app, deps);
   registerQuote(app, { payments: deps.payments, knownNetworks: deps.knownNetworks, problems: deps.problems });
   registerCreatePoll(app, {
     store: deps.store,
@@ -86,6 +123,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     moderator: deps.moderator,
     readTokens: deps.readTokens,
     ...(deps.callbackSecrets ? { callbackSecrets: deps.callbackSecrets } : {}),
+    ...(deps.callbackUrlOptions ? { callbackUrlOptions: deps.callbackUrlOptions } : {}),
     problems: deps.problems,
     now,
     log,
@@ -113,6 +151,50 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     log,
   });
 
-  app.get("/healthz", (c) => c.json({ status: "ok", mode: deps.mode }));
+  registerPayouts(app, {
+    store: deps.store,
+    worker: deps.payouts,
+    knownNetworks: deps.knownNetworks,
+    now,
+    ...(deps.payoutCrashPoint ? { crashPoint: deps.payoutCrashPoint } : {}),
+  });
+
+  registerPages(app, { staticFiles: deps.staticFiles });
+
+  app.get("/healthz", (c) => c.json({ status: "ok", mode: deps.mode, ...(deps.payouts ? { payouts: deps.payouts.health() } : {}) }));
+  const readiness = createReadiness(deps.readinessChecks ?? []);
+  app.get("/readyz", readiness.handler);
   return app;
+}
+
+/** Voter writes: limited per voter (payout address), not per IP — crowds share carrier NATs. */
+const VOTER_WRITE = /^\/api\/v1\/(polls\/[^/]+\/(votes|world-id-request)|voter\/[^/]+)$/;
+
+function installRateLimits(app: OpenAPIHono, deps: AppDeps): void {
+  const limits = deps.rateLimits ?? { perIpPerMinute: 600, votesPerVoterPerMinute: 60 };
+  const clientIp = deps.clientIp ?? (() => undefined);
+  const perIp = createRateLimiter({
+    name: "per-ip",
+    limit: limits.perIpPerMinute,
+    windowMs: 60_000,
+    key: (c) => (c.req.method !== "GET" && VOTER_WRITE.test(c.req.path) ? undefined : clientIp(c)),
+  });
+  const perVoter = createRateLimiter({
+    name: "per-voter",
+    limit: limits.votesPerVoterPerMinute,
+    windowMs: 60_000,
+    key: (c) => c.get("voterKey" as never) as string | undefined,
+  });
+  app.use("/api/*", perIp.middleware);
+  app.use("/api/*", async (c, next) => {
+    if (c.req.method !== "POST" || !VOTER_WRITE.test(c.req.path)) return next();
+    // The body is cached by Hono, so the route's own validator reads it again for free.
+    const body = (await c.req.json().catch(() => undefined)) as { payoutAddress?: unknown; address?: unknown } | undefined;
+    const address = body?.payoutAddress ?? body?.address;
+    // No address: nothing to count per voter (the route refuses the body anyway; the local-only
+    // simulated-proof endpoint has none).
+    if (typeof address !== "string") return next();
+    c.set("voterKey" as never, address.toLowerCase() as never);
+    return perVoter.middleware(c, next);
+  });
 }

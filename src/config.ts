@@ -45,15 +45,44 @@ export interface Config {
     chainId: number;
   };
   callbackSecret: string | undefined;
+  http: {
+    /** Take the client IP from X-Forwarded-For's first hop (only behind a proxy you run). */
+    trustProxy: boolean;
+    /** Per client IP per minute on /api/* (voter writes excepted); 0 disables. */
+    rateLimitPerMinute: number;
+    /** Per voter (payout address) per minute on World ID requests and votes; 0 disables. */
+    rateLimitVotesPerMinute: number;
+  };
   /** Webhook delivery (src/webhook/). */
   webhook: {
     /** Deadline of one delivery attempt. */
     timeoutMs: number;
     /** How often the Node server looks for due deliveries. */
     dispatchIntervalMs: number;
+    /**
+     * Test-only (WEBHOOK_ALLOW_LOOPBACK_FOR_TESTS), read by the Workers entry: also allow plain http
+     * callbacks to loopback in production mode, so `wrangler dev` can deliver to a local receiver. On
+     * Cloudflare's edge a loopback URL reaches nothing of yours. Refused with NODE_ENV=production.
+     */
+    allowLoopbackForTests: boolean;
   };
   /** Local-mode crash-test hook: SIGKILL ourselves at this step of a paid creation. */
   testCrashAt: "after_verify" | "after_claim" | "after_settlement" | "after_activation" | undefined;
+  /** Voter payouts on chain (src/payouts/). Keys are never logged. */
+  payouts: {
+    /** Payout wallet key for every network (0x + 64 hex), unless a per-network key overrides it. */
+    privateKey: string | undefined;
+    privateKeyBase: string | undefined;
+    privateKeyWorldChain: string | undefined;
+    /** Unpaid balance (atomic USDC) at which an address is paid without asking; default 10000 = 0.01 USDC. */
+    thresholdAtomic: bigint;
+    /** How often the payout job runs. */
+    intervalMs: number;
+    /** Payouts pause when the wallet's native gas balance is below this (wei). */
+    minGasWei: bigint;
+    /** Local-mode crash-test hook: SIGKILL ourselves at this step of a payout. */
+    testCrashAt: "after_claim" | "after_sign" | "after_broadcast" | "after_receipt" | "after_confirm" | undefined;
+  };
   worldId: {
     /** Developer Portal app id (app_…). Local mode defaults to a local placeholder. */
     appId: string | undefined;
@@ -105,6 +134,17 @@ const booleanFlag = z.preprocess(
 const integerIn = (min: number, max: number, fallback: number) =>
   z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
 
+// A 32-byte hex private key; the message never echoes the value.
+const privateKeyHex = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .trim()
+    .regex(/^(0x)?[0-9a-fA-F]{64}$/, "must be a 32-byte hex private key")
+    .transform((value) => (value.startsWith("0x") ? value : `0x${value}`).toLowerCase())
+    .optional(),
+);
+
 const EnvSchema = z.object({
   MODE: z.preprocess(emptyToUndefined, z.enum(["local", "production"]).optional()),
   NODE_ENV: optionalString,
@@ -132,11 +172,25 @@ const EnvSchema = z.object({
   DEVNET_RPC_URL: httpUrl,
   DEVNET_CHAIN_ID: integerIn(1, 2 ** 31 - 1, 31337),
   QUALI_CALLBACK_SECRET: optionalString,
+  TRUST_PROXY: booleanFlag,
+  RATE_LIMIT_PER_MINUTE: integerIn(0, 1_000_000, 600),
+  RATE_LIMIT_VOTES_PER_MINUTE: integerIn(0, 1_000_000, 60),
   WEBHOOK_TIMEOUT_MS: integerIn(100, 60_000, 10_000),
   WEBHOOK_DISPATCH_INTERVAL_MS: integerIn(50, 60_000, 2_000),
+  WEBHOOK_ALLOW_LOOPBACK_FOR_TESTS: booleanFlag,
   QUALI_TEST_CRASH_AT: z.preprocess(
     emptyToUndefined,
     z.enum(["after_verify", "after_claim", "after_settlement", "after_activation"]).optional(),
+  ),
+  PAYOUT_PRIVATE_KEY: privateKeyHex,
+  PAYOUT_PRIVATE_KEY_BASE: privateKeyHex,
+  PAYOUT_PRIVATE_KEY_WORLDCHAIN: privateKeyHex,
+  PAYOUT_THRESHOLD_ATOMIC: integerIn(1, 1_000_000_000_000, 10_000),
+  PAYOUT_INTERVAL_MS: integerIn(100, 24 * 3_600_000, 60_000),
+  PAYOUT_MIN_GAS_WEI: z.preprocess(emptyToUndefined, z.string().trim().regex(/^\d{1,30}$/, "must be an integer amount of wei").default("100000000000000")),
+  QUALI_TEST_PAYOUT_CRASH_AT: z.preprocess(
+    emptyToUndefined,
+    z.enum(["after_claim", "after_sign", "after_broadcast", "after_receipt", "after_confirm"]).optional(),
   ),
   WORLD_ID_APP_ID: z.preprocess(emptyToUndefined, z.string().trim().regex(/^app_[A-Za-z0-9_]+$/, "must look like app_xxxxx").optional()),
   WORLD_ID_RP_ID: z.preprocess(emptyToUndefined, z.string().trim().regex(/^rp_[A-Za-z0-9_]+$/, "must look like rp_xxxxx").optional()),
@@ -168,8 +222,14 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
 
+  if (nodeEnvProduction && e.WEBHOOK_ALLOW_LOOPBACK_FOR_TESTS) {
+    throw new ConfigError("WEBHOOK_ALLOW_LOOPBACK_FOR_TESTS is for tests under wrangler dev only; unset it (NODE_ENV=production).");
+  }
   if (mode === "production" && e.QUALI_TEST_CRASH_AT) {
     throw new ConfigError("QUALI_TEST_CRASH_AT is a crash-test hook for local mode only; unset it in production.");
+  }
+  if (mode === "production" && e.QUALI_TEST_PAYOUT_CRASH_AT) {
+    throw new ConfigError("QUALI_TEST_PAYOUT_CRASH_AT is a crash-test hook for local mode only; unset it in production.");
   }
   const port = e.PORT;
   const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, "");
@@ -258,8 +318,26 @@ export function loadConfig(env: Env = process.env): Config {
     },
     devnet: { rpcUrl: e.DEVNET_RPC_URL, chainId: e.DEVNET_CHAIN_ID },
     callbackSecret: e.QUALI_CALLBACK_SECRET,
-    webhook: { timeoutMs: e.WEBHOOK_TIMEOUT_MS, dispatchIntervalMs: e.WEBHOOK_DISPATCH_INTERVAL_MS },
+    http: {
+      trustProxy: e.TRUST_PROXY,
+      rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      rateLimitVotesPerMinute: e.RATE_LIMIT_VOTES_PER_MINUTE,
+    },
+    webhook: {
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      dispatchIntervalMs: e.WEBHOOK_DISPATCH_INTERVAL_MS,
+      allowLoopbackForTests: e.WEBHOOK_ALLOW_LOOPBACK_FOR_TESTS,
+    },
     testCrashAt: e.QUALI_TEST_CRASH_AT,
+    payouts: {
+      privateKey: e.PAYOUT_PRIVATE_KEY,
+      privateKeyBase: e.PAYOUT_PRIVATE_KEY_BASE,
+      privateKeyWorldChain: e.PAYOUT_PRIVATE_KEY_WORLDCHAIN,
+      thresholdAtomic: BigInt(e.PAYOUT_THRESHOLD_ATOMIC),
+      intervalMs: e.PAYOUT_INTERVAL_MS,
+      minGasWei: BigInt(e.PAYOUT_MIN_GAS_WEI),
+      testCrashAt: mode === "local" ? e.QUALI_TEST_PAYOUT_CRASH_AT : undefined,
+    },
     worldId: {
       appId: e.WORLD_ID_APP_ID,
       rpId: e.WORLD_ID_RP_ID,

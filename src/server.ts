@@ -6,9 +6,13 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Context } from "hono";
+import { sql } from "kysely";
 import type { FacilitatorClient } from "@x402/core/server";
 import { createApp } from "./app";
 import { errorBody } from "./http/errors";
+import type { ReadinessCheck } from "./http/readiness";
 import { jsonLogger } from "./http/logger";
 import { ConfigError, loadConfig, type Config } from "./config";
 import { openSqliteStore, type SqliteStore } from "./db/sqlite";
@@ -38,9 +42,12 @@ import { startWorldId } from "./voting/world-id-setup";
 import type { WorldIdStandin } from "./voting/world-id-standin";
 import { discoveryMetadata } from "./discovery/declaration";
 import { loadDiscoveryAssets } from "./discovery/assets-node";
+import { nodeStaticFiles } from "./pages/static-node";
 import { startDispatcher, type Dispatcher } from "./webhook/dispatcher";
 import { webhookOutboxListener } from "./webhook/outbox";
 import { createCallbackSecrets } from "./webhook/signing";
+import type { PayoutWorker } from "./payouts/job";
+import { startPayouts } from "./payouts/setup";
 
 export { SERVICE_DESCRIPTION } from "./discovery/declaration";
 
@@ -62,6 +69,8 @@ export interface RunningServer {
   devnet: Devnet | undefined;
   /** The in-process World ID portal stand-in (local mode, unless WORLD_ID_VERIFY_BASE_URL is set). */
   worldIdStandin: WorldIdStandin | undefined;
+  /** The voter payout job (src/payouts/): `kick()` runs a round now. */
+  payouts: PayoutWorker;
   close(): Promise<void>;
 }
 
@@ -90,6 +99,19 @@ function productionNetworks(config: Config): EnabledNetwork[] {
     .map(([spec, payTo]) => ({ spec, payTo: payTo as `0x${string}` }));
 }
 
+/** The socket's peer, or behind a proxy you run (TRUST_PROXY), the first X-Forwarded-For hop. */
+function clientIpOf(c: Context, trustProxy: boolean): string | undefined {
+  if (trustProxy) {
+    const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
+    if (forwarded) return forwarded;
+  }
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined;
+  }
+}
+
 const RECONCILE_INTERVAL_MS = 60_000;
 /** Claims younger than this may still be in flight in this process. */
 const RECONCILE_MIN_AGE_MS = 5 * 60_000;
@@ -101,12 +123,13 @@ export async function startServer(initialConfig: Config, options: StartOptions =
   const log = options.log ?? ((message: string) => console.log(message));
   const startedAt = new Date();
   // Listen first: with PORT=0 the public URL (and so the paid resource URL) is known only then.
-  let handler: ((request: Request) => Response | Promise<Response>) | undefined;
+  // The node-server env ({ incoming, outgoing }) is passed through: getConnInfo reads the socket from it.
+  let handler: ((request: Request, env: unknown) => Response | Promise<Response>) | undefined;
   const server: ServerType = await new Promise((resolveServer) => {
     const s = serve(
       {
-        fetch: (request) =>
-          handler ? handler(request) : Response.json(errorBody("internal_error", "The service is starting."), { status: 503 }),
+        fetch: (request, env) =>
+          handler ? handler(request, env) : Response.json(errorBody("internal_error", "The service is starting."), { status: 503 }),
         port: initialConfig.port,
         hostname: initialConfig.host,
       },
@@ -218,6 +241,8 @@ export async function startServer(initialConfig: Config, options: StartOptions =
   reconcileTimer.unref();
 
   const crashAt = config.mode === "local" ? config.testCrashAt : undefined;
+  // Voter payouts on chain (src/payouts/): local mode funds the devnet payout wallet once.
+  const payouts = await startPayouts({ config, devnet, store, paymentNetworks: networks, now, log });
   const worldId = await startWorldId(config, { dataDir, log });
   const readTokens = readTokenSecret ? createReadTokens(readTokenSecret) : undefined;
   const callbackSecrets = readTokenSecret ? createCallbackSecrets(readTokenSecret) : undefined;
@@ -226,9 +251,42 @@ export async function startServer(initialConfig: Config, options: StartOptions =
   const transitionListeners = [
     webhookOutboxListener({ publicBaseUrl: config.publicBaseUrl, readTokens, onStatements: () => dispatcher?.kick() }),
   ];
+  const readinessChecks: ReadinessCheck[] = [
+    {
+      name: "database",
+      run: async () => {
+        await sql`SELECT 1`.execute(store.db);
+        return "sqlite";
+      },
+    },
+    ...[...chains].map(([network, reader]) => ({
+      name: `chain:${network}`,
+      run: async () => `block ${await reader.latestBlock()}`,
+    })),
+    {
+      name: "facilitator",
+      run: async () => {
+        if (!facilitator) throw new Error("not configured");
+        const supported = await facilitator.getSupported();
+        return `${supported.kinds.length} payment kinds`;
+      },
+    },
+    {
+      name: "moderation",
+      run: async () => {
+        if (!moderator) throw new Error("not configured");
+        await moderator.moderate({ texts: [{ param: "readyz", text: "readiness probe" }], images: [] });
+        return moderator.name;
+      },
+    },
+  ];
   const app = createApp({
+    readinessChecks,
+    clientIp: (c) => clientIpOf(c, config.http.trustProxy),
+    rateLimits: { perIpPerMinute: config.http.rateLimitPerMinute, votesPerVoterPerMinute: config.http.rateLimitVotesPerMinute },
     worldId: worldId.verifier,
     discoveryAssets: loadDiscoveryAssets(),
+    staticFiles: nodeStaticFiles(),
     mode: config.mode,
     publicBaseUrl: config.publicBaseUrl,
     problems: config.problems,
@@ -244,6 +302,8 @@ export async function startServer(initialConfig: Config, options: StartOptions =
     ...(devnet ? { onSettled: devnet.saveState } : {}),
     chains,
     startedAt,
+    payouts: payouts.worker,
+    ...(payouts.crashPoint ? { payoutCrashPoint: payouts.crashPoint } : {}),
     ...(crashAt
       ? {
           crashPoint: (point: CrashPoint) => {
@@ -253,7 +313,7 @@ export async function startServer(initialConfig: Config, options: StartOptions =
       : {}),
   });
 
-  handler = (request) => app.fetch(request);
+  handler = (request, env) => app.fetch(request, env as never);
   // The lifecycle sweep: expire polls past expiresAt (votes check expiry themselves; this makes the
   // status and the webhook happen without a vote), and forget stale World ID requests.
   const clock = options.now ?? (() => new Date());
@@ -270,6 +330,7 @@ export async function startServer(initialConfig: Config, options: StartOptions =
     config.webhook.dispatchIntervalMs,
   );
   dispatcher.kick();
+  payouts.start();
   const url = config.publicBaseUrl;
 
   let closing: Promise<void> | undefined;
@@ -291,11 +352,12 @@ export async function startServer(initialConfig: Config, options: StartOptions =
       clearTimeout(forced);
       clearInterval(lifecycleTimer);
       await dispatcher?.stop();
+      await payouts.stop();
       await worldId.close();
       await devnet?.stop();
       await store.close();
     })());
-  return { url, port, config, store, payments, devnet, worldIdStandin: worldId.standin, close };
+  return { url, port, config, store, payments, devnet, worldIdStandin: worldId.standin, payouts: payouts.worker, close };
 }
 
 async function main(): Promise<void> {

@@ -2,7 +2,6 @@
 // process is SIGKILLed at each step between verification and the settlement response, with the
 // chain outliving it (DEVNET_RPC_URL); after a restart the poll's state follows the chain, money
 // moved at most once, and the agent's retry with the same signature gets the right answer.
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +14,7 @@ import { startAnvil, type AnvilProcess } from "../src/devnet/anvil";
 import { usdcBalanceOf } from "../src/devnet/chain";
 import { pollBody } from "./support/harness";
 import { freePort } from "./support/ports";
+import { startServerProcess, type ServerProcess } from "./support/server-process";
 
 let anvil: AnvilProcess;
 const dirs: string[] = [];
@@ -26,41 +26,13 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-interface ServerProcess {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-}
-
 // The paid resource URL includes the port, so a restart must come back on the same one.
-function startServerProcess(dataDir: string, port: number, crashAt?: string): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
-    env: {
-      ...process.env,
-      MODE: "local",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATA_DIR: dataDir,
-      DEVNET_RPC_URL: anvil.rpcUrl,
-      ...(crashAt ? { QUALI_TEST_CRASH_AT: crashAt } : {}),
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  let output = "";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const listening = /listening on (http:\/\/\S+)/.exec(output);
-      if (listening) {
-        clearTimeout(timer);
-        resolve({ child, url: listening[1]!, exited });
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    void exited.then(() => reject(new Error(`server exited early:\n${output}`)));
+function startServerOn(dataDir: string, port: number, crashAt?: string): Promise<ServerProcess> {
+  return startServerProcess({
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    DEVNET_RPC_URL: anvil.rpcUrl,
+    ...(crashAt ? { QUALI_TEST_CRASH_AT: crashAt } : {}),
   });
 }
 
@@ -79,7 +51,7 @@ async function crashDuringPaidCreation(point: Point) {
   const dataDir = mkdtempSync(join(tmpdir(), `quali-crash-${point}-`));
   dirs.push(dataDir);
   const port = await freePort();
-  const crashing = await startServerProcess(dataDir, port, point);
+  const crashing = await startServerOn(dataDir, port, point);
   const devnet = JSON.parse(readFileSync(join(dataDir, "devnet.json"), "utf8"));
   const payer = devnet.payers[0];
   const balance = () => usdcBalanceOf(anvil.rpcUrl, devnet.asset, payer.address);
@@ -105,14 +77,11 @@ async function crashDuringPaidCreation(point: Point) {
   await expect(post(crashing.url)).rejects.toThrow(); // the process died mid-request
   await crashing.exited;
 
-  const restarted = await startServerProcess(dataDir, port);
+  const restarted = await startServerOn(dataDir, port);
   return { dataDir, devnet, before, balance, retry: () => post(restarted.url), restarted };
 }
 
-async function stop(server: ServerProcess) {
-  server.child.kill("SIGTERM");
-  await server.exited;
-}
+const stop = (server: ServerProcess) => server.stop();
 
 describe("crash recovery of paid creation", () => {
   it("killed after verification: nothing was written or charged; the same signature then buys the poll", async () => {

@@ -188,6 +188,22 @@ describe("production network table", () => {
     expect(after.payTo - before.payTo).toBe(500_000n);
   });
 
+  it.each([
+    ["mediaUrl", { mediaUrl: "https://192.168.1.10/poll.png", mediaType: "image" }],
+    ["moreInfoUrl", { moreInfoUrl: "https://169.254.169.254/latest/meta-data" }],
+    ["options[1].mediaUrl", { options: [{ text: "A" }, { text: "B", mediaUrl: "https://intranet.local/b.png" }] }],
+    ["callbackUrl", { callbackUrl: "https://10.1.2.3/hook" }],
+  ])("refuses a %s into a private network before any challenge", async (param, overrides) => {
+    const response = await fetch(`${server.url}/api/v1/polls`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(pollBody(overrides)),
+    });
+    expect(response.status).toBe(400);
+    expect(response.headers.get("PAYMENT-REQUIRED")).toBeNull();
+    expect((await response.json()).error).toMatchObject({ code: "validation_error", param });
+  });
+
   it("never starts a chain or a word-list moderator in production", () => {
     expect(server.devnet).toBeUndefined();
     expect(logs.some((line) => line.includes("local-word-list"))).toBe(false);

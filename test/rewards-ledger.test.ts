@@ -78,6 +78,17 @@ const rewards = async (address: string) => {
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 };
 
+/** The payout fields (src/payouts/) of a balance below the payout threshold: all of it unpaid. */
+const unpaid = (atomic: string, usdc: number) => ({
+  unpaidAtomic: atomic,
+  unpaidUsdc: usdc,
+  pendingAtomic: "0",
+  pendingUsdc: 0,
+  paidAtomic: "0",
+  paidUsdc: 0,
+  payouts: [],
+});
+
 describe("the rewards ledger", () => {
   it("credits 500 atomic per accepted vote on the network the poll was paid on", async () => {
     const devnet = service.devnet!.network;
@@ -87,8 +98,8 @@ describe("the rewards ledger", () => {
       address: A,
       totalVotes: 5,
       rewards: [
-        { network: devnet, networkLabel: "Local devnet", votes: 3, accruedAtomic: "1500", accruedUsdc: 0.0015 },
-        { network: "eip155:480", networkLabel: "World Chain", votes: 2, accruedAtomic: "1000", accruedUsdc: 0.001 },
+        { network: devnet, networkLabel: "Local devnet", votes: 3, accruedAtomic: "1500", accruedUsdc: 0.0015, ...unpaid("1500", 0.0015) },
+        { network: "eip155:480", networkLabel: "World Chain", votes: 2, accruedAtomic: "1000", accruedUsdc: 0.001, ...unpaid("1000", 0.001) },
       ].sort((x, y) => x.network.localeCompare(y.network)),
     });
     expect((await rewards(B)).body).toMatchObject({ totalVotes: 2, rewards: [{ network: devnet, votes: 2, accruedAtomic: "1000" }] });

@@ -1,6 +1,5 @@
 // SIGTERM during a paid request: the server stops accepting new work but lets the request finish
 // (moderation, settlement, activation), answers the agent, and after a restart the poll is active.
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +12,7 @@ import { usdcBalanceOf } from "../src/devnet/chain";
 import { pollBody } from "./support/harness";
 import { startOpenAIModerationStandin, type OpenAIModerationStandin } from "./support/openai-moderation-standin";
 import { freePort } from "./support/ports";
+import { startServerProcess } from "./support/server-process";
 
 let anvil: AnvilProcess;
 let openai: OpenAIModerationStandin;
@@ -28,41 +28,19 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function startServerProcess(port: number): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
-    env: {
-      ...process.env,
-      MODE: "local",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATA_DIR: dataDir,
-      DEVNET_RPC_URL: anvil.rpcUrl,
-      OPENAI_API_KEY: openai.apiKey,
-      OPENAI_BASE_URL: openai.url,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+const startOn = (port: number) =>
+  startServerProcess({
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    DEVNET_RPC_URL: anvil.rpcUrl,
+    OPENAI_API_KEY: openai.apiKey,
+    OPENAI_BASE_URL: openai.url,
   });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  let output = "";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const listening = /listening on (http:\/\/\S+)/.exec(output);
-      if (listening) {
-        clearTimeout(timer);
-        resolve({ child, url: listening[1]!, exited });
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-  });
-}
 
 describe("graceful shutdown", () => {
   it("completes an in-flight paid creation after SIGTERM", async () => {
     const port = await freePort();
-    const server = await startServerProcess(port);
+    const server = await startOn(port);
     const devnet = JSON.parse(readFileSync(join(dataDir, "devnet.json"), "utf8"));
     const payer = devnet.payers[0];
     const body = pollBody();
@@ -92,13 +70,12 @@ describe("graceful shutdown", () => {
     openai.setDelay(0);
     expect(before - (await usdcBalanceOf(anvil.rpcUrl, devnet.asset, payer.address))).toBe(500_000n);
 
-    const restarted = await startServerProcess(port);
+    const restarted = await startOn(port);
     try {
       const poll = await (await fetch(`${restarted.url}/api/v1/polls/${created.id}`)).json();
       expect(poll.status).toBe("active");
     } finally {
-      restarted.child.kill("SIGTERM");
-      await restarted.exited;
+      await restarted.stop();
     }
   });
 });

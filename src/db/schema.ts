@@ -28,6 +28,8 @@ export interface PollsTable {
   completed_at: string | null;
   /** Id of the last lifecycle transition (0002); see src/polls/lifecycle.ts. */
   transition_id: Generated<string | null>;
+  /** 1: aggregate results are public (0005, `publicResults` in the create body); 0: read token only. */
+  public_results: Generated<number>;
 }
 
 export interface PollOptionsTable {
@@ -139,6 +141,32 @@ export interface WebhookAttemptsTable {
   response_snippet: string | null;
 }
 
+export type PayoutStatus = "claimed" | "signed" | "sent" | "confirmed" | "failed";
+
+/** Voter payouts on chain (0004); see src/payouts/. Money is a decimal string of atomic USDC. */
+export interface PayoutsTable {
+  id: string;
+  address: string;
+  network: string;
+  status: PayoutStatus;
+  trigger: "threshold" | "request";
+  amount_atomic: Generated<string>;
+  entries: Generated<number>;
+  from_address: string | null;
+  token: string | null;
+  nonce: number | null;
+  signed_tx: string | null;
+  tx_hash: string | null;
+  block_number: number | null;
+  broadcasts: Generated<number>;
+  failure_reason: string | null;
+  created_at: string;
+  signed_at: string | null;
+  sent_at: string | null;
+  confirmed_at: string | null;
+  updated_at: string;
+}
+
 export interface Database {
   polls: PollsTable;
   poll_options: PollOptionsTable;
@@ -150,6 +178,7 @@ export interface Database {
   reward_balances: RewardBalancesTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  payouts: PayoutsTable;
 }
 
 export type PollRow = Selectable<PollsTable>;
@@ -161,3 +190,4 @@ export type WorldIdRequestRow = Selectable<WorldIdRequestsTable>;
 export type VoteRow = Selectable<VotesTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type WebhookAttemptRow = Selectable<WebhookAttemptsTable>;
+export type PayoutRow = Selectable<PayoutsTable>;

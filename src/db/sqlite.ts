@@ -1,5 +1,17 @@
 // better-sqlite3 behind the Store port. One connection per process: SQLite serialises writers anyway,
-// and better-sqlite3 is synchronous, so a batch is a plain transaction with no interleaving.
+// and better-sqlite3 is synchronous, so a transaction never interleaves with anything else.
+//
+// Two things make the hot paths cheap:
+// - Prepared statements are cached by their SQL text (bounded, least recently used first out), for
+//   Kysely's reads as well as for batches: Kysely still builds and compiles the SQL, but SQLite parses
+//   and plans each distinct statement once.
+// - Group commit: batches that arrive while the event loop is busy (concurrent votes, claims…) are
+//   written in ONE transaction when the loop next gets to it (setImmediate), each inside its own
+//   SAVEPOINT. A batch stays atomic and independent: a statement that throws (a UNIQUE violation…)
+//   rolls back that batch alone and rejects its promise with that error; the others commit. Batches
+//   run in arrival order, so every batch sees exactly what it would have seen run alone after its
+//   predecessors. A promise resolves only once its transaction committed. Each commit costs a WAL
+//   append of every page it touched, so N votes in one commit write those pages once instead of N times.
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
@@ -12,7 +24,25 @@ export interface SqliteStore extends Store {
   readonly sqlite: BetterSqlite3.Database;
 }
 
-export function openSqliteStore(filename: string): SqliteStore {
+export interface SqliteStoreOptions {
+  /** Coalesce concurrent batches into one transaction (default true). false: one transaction per batch, at once. */
+  groupCommit?: boolean;
+  /** At most this many batches per transaction (default 256); the rest go in the next one. */
+  maxBatchesPerCommit?: number;
+  /** Prepared statements kept (default 500). */
+  statementCacheSize?: number;
+}
+
+interface Pending {
+  queries: readonly Compilable[];
+  resolve: (results: BatchResult[]) => void;
+  reject: (error: unknown) => void;
+  results?: BatchResult[];
+  error?: unknown;
+  failed?: boolean;
+}
+
+export function openSqliteStore(filename: string, options: SqliteStoreOptions = {}): SqliteStore {
   if (filename !== ":memory:") mkdirSync(dirname(filename), { recursive: true });
   const sqlite = new BetterSqlite3(filename);
   sqlite.pragma("journal_mode = WAL");
@@ -22,18 +52,31 @@ export function openSqliteStore(filename: string): SqliteStore {
   sqlite.pragma("busy_timeout = 5000");
   applyMigrations(sqlite);
 
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  // Least recently used statements leave first (a Map iterates in insertion order).
+  const cacheSize = options.statementCacheSize ?? 500;
   const statements = new Map<string, BetterSqlite3.Statement>();
-  const prepared = (sql: string) => {
-    let statement = statements.get(sql);
-    if (!statement) {
-      statement = sqlite.prepare(sql);
+  const prepared = (sql: string): BetterSqlite3.Statement => {
+    const cached = statements.get(sql);
+    // A statement still being iterated (Kysely's stream()) cannot run again until it is done.
+    if (cached && !cached.busy) {
+      statements.delete(sql);
+      statements.set(sql, cached);
+      return cached;
+    }
+    const statement = sqlite.prepare(sql);
+    if (!cached) {
+      if (statements.size >= cacheSize) statements.delete(statements.keys().next().value as string);
       statements.set(sql, statement);
     }
     return statement;
   };
 
-  const runBatch = sqlite.transaction((queries: readonly Compilable[]): BatchResult[] =>
+  // Kysely talks to the same connection through the statement cache.
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: { prepare: prepared, close: () => sqlite.close() } }),
+  });
+
+  const runStatements = (queries: readonly Compilable[]): BatchResult[] =>
     queries.map((query) => {
       const compiled = query.compile();
       const statement = prepared(compiled.sql);
@@ -43,16 +86,69 @@ export function openSqliteStore(filename: string): SqliteStore {
         return { changes: 0 };
       }
       return { changes: statement.run(...parameters).changes };
-    }),
-  );
+    });
+  // Called inside a transaction, a better-sqlite3 transaction function is a SAVEPOINT: if it throws,
+  // only its own statements are rolled back.
+  const runBatch = sqlite.transaction(runStatements);
+  const runGroup = sqlite.transaction((group: Pending[]) => {
+    for (const item of group) {
+      try {
+        item.results = runBatch(item.queries);
+      } catch (error) {
+        // SQLite may have rolled back the whole transaction (SQLITE_FULL, an interrupt…): then every
+        // batch of the group is lost, not only this one.
+        if (!sqlite.inTransaction) throw error;
+        item.error = error;
+        item.failed = true;
+      }
+    }
+  });
+
+  const groupCommit = options.groupCommit ?? true;
+  const maxPerCommit = Math.max(1, options.maxBatchesPerCommit ?? 256);
+  let queue: Pending[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    const group = queue.length > maxPerCommit ? queue.splice(0, maxPerCommit) : queue.splice(0);
+    if (queue.length > 0) schedule();
+    if (group.length === 0) return;
+    try {
+      runGroup.immediate(group);
+    } catch (error) {
+      for (const item of group) item.reject(error);
+      return;
+    }
+    for (const item of group) {
+      if (item.failed) item.reject(item.error);
+      else item.resolve(item.results!);
+    }
+  };
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(flush);
+  };
 
   return {
     db,
     sqlite,
-    async batch(queries) {
-      return runBatch(queries);
+    batch(queries) {
+      if (!groupCommit) {
+        try {
+          return Promise.resolve(runBatch(queries));
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
+      return new Promise<BatchResult[]>((resolve, reject) => {
+        queue.push({ queries, resolve, reject });
+        schedule();
+      });
     },
     async close() {
+      // Batches already accepted are written before the connection closes.
+      while (queue.length > 0) flush();
       await db.destroy();
     },
   };

@@ -133,6 +133,7 @@ Rules:
 - expiresAt must be an ISO timestamp more than 5 minutes in the future.
 - moreInfoUrl, mediaUrl and option mediaUrl must be https URLs; mediaType, when set, is "image" and needs a mediaUrl.
 - callbackUrl is optional, must be HTTPS, and receives a signed poll.completed webhook when the poll completes.
+- publicResults is optional (default false; an addition to the contract): true lets anyone read the aggregate results (GET /api/v1/polls/{id}/results, and the page {{BASE_URL}}/polls/{id}/results) without the read token. Votes always need the read token.
 - Unknown fields are rejected.
 - Content is moderated before payment settlement. Violations are rejected without settling payment.
 - Paid requests whose PAYMENT-SIGNATURE does not carry the paymentPayload.resource.url advertised by PAYMENT-REQUIRED ({{BASE_URL}}/api/v1/polls) are rejected.

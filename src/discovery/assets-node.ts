@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { DiscoveryAssets } from "./assets";
+import { stripSourceMapComment, type DiscoveryAssets } from "./assets";
 
 export const FAVICON_PATH = fileURLToPath(new URL("../../public/favicon.ico", import.meta.url));
 
@@ -13,7 +13,7 @@ export function loadDiscoveryAssets(): DiscoveryAssets {
   const swaggerDir = dirname(require.resolve("swagger-ui-dist/package.json"));
   const { version } = JSON.parse(readFileSync(join(swaggerDir, "package.json"), "utf8")) as { version: string };
   // The bundle ends with a sourceMappingURL comment for a map we do not serve: drop it.
-  const stripSourceMap = (text: string) => text.replace(/\n\/[/*][#@] sourceMappingURL=\S+(\s*\*\/)?\s*$/, "\n");
+  const stripSourceMap = stripSourceMapComment;
   return {
     favicon: new Uint8Array(readFileSync(FAVICON_PATH)),
     swaggerUiBundleJs: stripSourceMap(readFileSync(join(swaggerDir, "swagger-ui-bundle.js"), "utf8")),

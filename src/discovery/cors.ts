@@ -58,12 +58,20 @@ const openCors = cors({
   maxAge: 86_400,
 });
 
+const EXPOSE_HEADERS = CORS_EXPOSE_HEADERS.join(",");
+
 /** Mount before every route: answers open preflights itself and adds the CORS headers to open responses. */
 export function corsPolicy(): MiddlewareHandler {
   return async (c, next) => {
     const preflight = c.req.method === "OPTIONS";
     const method = preflight ? (c.req.header("access-control-request-method") ?? "GET") : c.req.method;
-    if (corsAccess(method, c.req.path) === "open") return openCors(c, next);
+    if (corsAccess(method, c.req.path) !== "open") return next();
+    if (preflight) return openCors(c, next);
+    // The headers hono's cors() sets, set on the final response instead of on `c.res` before the route
+    // runs: touching c.res early makes hono copy the route's response into a new one (on
+    // @hono/node-server: a full web Response with a body stream) on every request.
     await next();
+    c.res.headers.set("Access-Control-Allow-Origin", "*");
+    c.res.headers.set("Access-Control-Expose-Headers", EXPOSE_HEADERS);
   };
 }

@@ -7,6 +7,8 @@ const eip3009Abi = parseAbi(["function authorizationState(address authorizer, by
 const authorizationUsedEvent = parseAbiItem("event AuthorizationUsed(address indexed authorizer, bytes32 indexed nonce)");
 
 export interface ChainReader {
+  /** The chain's latest block number (readiness probe). */
+  latestBlock(): Promise<bigint>;
   authorizationUsed(asset: string, authorizer: string, nonce: string): Promise<boolean>;
   /** The transaction that used the authorization, searched in recent blocks; undefined if not found. */
   findAuthorizationTx(asset: string, authorizer: string, nonce: string): Promise<string | undefined>;
@@ -24,6 +26,7 @@ export function viemChainReader(rpcUrl: string, options: ChainReaderOptions = {}
   const lookback = options.lookbackBlocks ?? 50_000n;
   const window = options.windowBlocks ?? 2_000n;
   return {
+    latestBlock: () => client.getBlockNumber({ cacheTime: 0 }),
     authorizationUsed: (asset, authorizer, nonce) =>
       client.readContract({
         address: asset as `0x${string}`,

@@ -39,6 +39,8 @@ export interface Challenge {
   paymentRequired: PaymentRequired;
   /** The base64 PAYMENT-REQUIRED header value for exactly this object. */
   header: string;
+  /** JSON.stringify(paymentRequired), serialised once: the 402 body as sent. */
+  json: string;
 }
 
 export interface PaymentServer {
@@ -138,7 +140,7 @@ export function createPaymentServer(options: PaymentServerOptions): PaymentServe
 
   // Challenges depend only on maxResponses: build each once through the real middleware path
   // (so a quote is byte-for-byte what POST would answer) and keep a bounded number of them.
-  const cache = new Map<number, Promise<Challenge>>();
+  const cache = new Map<number | string, Promise<Challenge>>();
   const CACHE_LIMIT = 2_000;
   const buildChallenge = async (maxResponses: number): Promise<Challenge> => {
     const adapter = syntheticPollRequest(metadata.resourceUrl, { maxResponses });
@@ -146,24 +148,32 @@ export function createPaymentServer(options: PaymentServerOptions): PaymentServe
     if (result.type !== "payment-error") throw new Error(`expected a 402 challenge, got ${result.type}`);
     const header = result.response.headers["PAYMENT-REQUIRED"];
     if (!header) throw new Error("the challenge has no PAYMENT-REQUIRED header");
-    return { paymentRequired: decodePaymentRequiredHeader(header), header };
+    const paymentRequired = decodePaymentRequiredHeader(header);
+    return { paymentRequired, header, json: JSON.stringify(paymentRequired) };
+  };
+  const cached = (key: number | string, build: () => Promise<Challenge>): Promise<Challenge> => {
+    let entry = cache.get(key);
+    if (!entry) {
+      entry = build();
+      entry.catch(() => cache.delete(key));
+      if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as number | string);
+      cache.set(key, entry);
+    }
+    return entry;
   };
 
-  const challenge = async (maxResponses: number, network?: string): Promise<Challenge> => {
-    let full = cache.get(maxResponses);
-    if (!full) {
-      full = buildChallenge(maxResponses);
-      full.catch(() => cache.delete(maxResponses));
-      if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as number);
-      cache.set(maxResponses, full);
-    }
-    const built = await full;
-    if (!network) return built;
-    const paymentRequired = {
-      ...built.paymentRequired,
-      accepts: built.paymentRequired.accepts.filter((accept) => accept.network === network),
-    };
-    return { paymentRequired, header: encodePaymentRequiredHeader(paymentRequired) };
+  const challenge = (maxResponses: number, network?: string): Promise<Challenge> => {
+    const full = cached(maxResponses, () => buildChallenge(maxResponses));
+    if (!network) return full;
+    // Narrowed to one network (quotes): derived from the full one, and cached as well.
+    return cached(`${maxResponses}|${network}`, async () => {
+      const built = await full;
+      const paymentRequired = {
+        ...built.paymentRequired,
+        accepts: built.paymentRequired.accepts.filter((accept) => accept.network === network),
+      };
+      return { paymentRequired, header: encodePaymentRequiredHeader(paymentRequired), json: JSON.stringify(paymentRequired) };
+    });
   };
 
   return {

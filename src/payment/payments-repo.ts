@@ -1,5 +1,5 @@
 // SQL for payment authorizations. Claims are written in the same batch as the poll they pay for.
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Database, PaymentRow } from "../db/schema";
 
 export interface NewClaim {
@@ -26,7 +26,9 @@ export function findLiveClaim(
     .where("network", "=", key.network)
     .where("payer", "=", key.payer)
     .where("nonce", "=", key.nonce)
-    .where("status", "<>", "failed")
+    // A literal, not a parameter: only then can SQLite see that the query matches the partial index
+    // payments_authorization (WHERE status <> 'failed'); with `?` it scans the whole table.
+    .where("status", "<>", sql.lit("failed"))
     .executeTakeFirst();
 }
 

@@ -60,17 +60,22 @@ function parseMaxResponses(raw: string | undefined): number {
   return value;
 }
 
+const QUOTE_CACHE_LIMIT = 2_000;
+
 export function registerQuote(app: OpenAPIHono, deps: QuoteDeps): void {
+  const quotes = new Map<string, string>();
   app.openapi(quoteRoute, async (c) => {
     try {
-      const maxResponses = parseMaxResponses(c.req.query("maxResponses"));
+      // The route's validator already parsed the query string: read it from there, not again.
+      const query = c.req.valid("query");
+      const maxResponses = parseMaxResponses(query.maxResponses);
       const problem = deps.problems.find((p) => p.area === "payment");
       if (problem || !deps.payments) {
         throw new ApiError(503, "payment_not_configured", problem ? `${problem.message} (missing ${problem.variable})` : "Payments are not configured.");
       }
       const payments = deps.payments;
       let network: string | undefined;
-      const filter = c.req.query("network");
+      const filter = query.network;
       if (filter !== undefined) {
         const spec = resolveNetworkAlias(filter, deps.knownNetworks);
         const enabledNames = payments.networks.map((n) => n.spec.key).join(", ");
@@ -83,20 +88,25 @@ export function registerQuote(app: OpenAPIHono, deps: QuoteDeps): void {
       if (!payments.isReady() && !(await payments.initialize())) {
         throw new ApiError(503, "facilitator_unavailable", "The payment facilitator cannot be reached; try again shortly.");
       }
-      const price = pollPrice(maxResponses);
-      const { paymentRequired } = await payments.challenge(maxResponses, network);
-      return c.json(
-        {
+      // A quote depends only on (maxResponses, network): serialised once, then served as is.
+      const key = `${maxResponses}|${network ?? ""}`;
+      let json = quotes.get(key);
+      if (json === undefined) {
+        const price = pollPrice(maxResponses);
+        const challenge = await payments.challenge(maxResponses, network);
+        json = JSON.stringify({
           maxResponses,
           costUsdc: usdcNumber(price.costAtomic),
           costAtomic: price.costAtomic.toString(),
           rewardPoolUsdc: usdcNumber(price.rewardPoolAtomic),
           qualiFeeUsdc: usdcNumber(price.feeAtomic),
           x402Version: 2 as const,
-          paymentRequired,
-        },
-        200,
-      ) as never;
+          paymentRequired: challenge.paymentRequired,
+        });
+        if (quotes.size >= QUOTE_CACHE_LIMIT) quotes.delete(quotes.keys().next().value as string);
+        quotes.set(key, json);
+      }
+      return c.body(json, 200, { "Content-Type": "application/json" }) as never;
     } catch (error) {
       if (error instanceof ApiError) return errorResponse(c, error) as never;
       throw error;

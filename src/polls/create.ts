@@ -14,15 +14,15 @@ import { isUniqueViolation } from "../db/store";
 import { ApiError, errorBody, errorResponse } from "../http/errors";
 import { validationError } from "../http/validation";
 import { ModerationUnavailableError, type Moderator } from "../moderation/moderator";
-import { moderationInputFromPoll } from "../moderation";
+import { moderationInputFromPoll } from "../moderation/input";
 import { readAuthorization, type PresentedAuthorization } from "../payment/authorization";
 import type { ChainReader } from "../payment/chain-reader";
-import type { PaymentServer } from "../payment/payment-server";
+import type { Challenge, PaymentServer } from "../payment/payment-server";
 import { resolveAbandonedClaim } from "../payment/reconcile";
 import { POLLS_PATH } from "../payment/payment-server";
 import { findLiveClaim, insertClaim, markClaimFailed, markClaimSettled } from "../payment/payments-repo";
 import { pollPrice, usdcNumber } from "../payment/pricing";
-import { callbackUrlProblem } from "../webhook/callback-url";
+import { callbackUrlProblem, type CallbackUrlOptions } from "../webhook/url-policy";
 import type { CallbackSecrets } from "../webhook/signing";
 import type { ReadTokens } from "./read-token";
 import { activatePoll, failPoll, insertOptions, insertPoll } from "./repo";
@@ -38,6 +38,8 @@ export interface CreatePollDeps {
   readTokens: ReadTokens | undefined;
   /** Derives the per-poll callbackSecret returned in the 201 when callbackUrl is set (src/webhook/signing.ts). */
   callbackSecrets?: CallbackSecrets;
+  /** Per-runtime tightening of the callbackUrl rule (Workers refuse IP literals). */
+  callbackUrlOptions?: CallbackUrlOptions;
   problems: readonly ConfigProblem[];
   now: () => Date;
   /** Called after each successful settlement (local mode persists the chain state). */
@@ -124,15 +126,29 @@ function checkContextualRules(input: CreatePollInput, deps: CreatePollDeps): voi
     throw new ApiError(400, "validation_error", "expiresAt: must be more than 5 minutes in the future.", "expiresAt");
   }
   if (input.callbackUrl) {
-    const problem = callbackUrlProblem(input.callbackUrl, deps.mode);
+    const problem = callbackUrlProblem(input.callbackUrl, deps.mode, deps.callbackUrlOptions);
     if (problem) throw new ApiError(400, "validation_error", `callbackUrl: ${problem}.`, "callbackUrl");
+  }
+  // Voters' browsers load media and follow the more-info link: in production none may point into a
+  // private network (the schema already requires https).
+  const linked: [string, string | null | undefined][] = [
+    ["moreInfoUrl", input.moreInfoUrl],
+    ["mediaUrl", input.mediaUrl],
+    ...input.options.map((option, index): [string, string | null | undefined] => [`options[${index}].mediaUrl`, option.mediaUrl]),
+  ];
+  for (const [param, url] of linked) {
+    const problem = url ? callbackUrlProblem(url, deps.mode) : undefined;
+    if (problem) throw new ApiError(400, "validation_error", `${param}: ${problem}.`, param);
   }
 }
 
-function challengeResponse(c: Context, challenge: { paymentRequired: object; header: string }, error?: string) {
-  const body = error ? { ...challenge.paymentRequired, error } : challenge.paymentRequired;
-  const header = error ? encodePaymentRequiredHeader(body as never) : challenge.header;
-  return c.json(body, 402, { "PAYMENT-REQUIRED": header, "Cache-Control": "no-store" });
+function challengeResponse(c: Context, challenge: Challenge, error?: string) {
+  // The plain challenge is served as built once (header and body), never re-serialised.
+  if (!error) {
+    return c.body(challenge.json, 402, { "Content-Type": "application/json", "PAYMENT-REQUIRED": challenge.header, "Cache-Control": "no-store" });
+  }
+  const body = { ...challenge.paymentRequired, error };
+  return c.json(body, 402, { "PAYMENT-REQUIRED": encodePaymentRequiredHeader(body as never), "Cache-Control": "no-store" });
 }
 
 function createPollGate(deps: CreatePollDeps): MiddlewareHandler<CreateEnv> {
@@ -257,6 +273,7 @@ async function handleCreatePoll(c: Context<CreateEnv>, deps: CreatePollDeps): Pr
         max_responses: input.maxResponses,
         expires_at: new Date(input.expiresAt).toISOString(),
         callback_url: input.callbackUrl ?? null,
+        public_results: input.publicResults === true ? 1 : 0,
         network: authorization.network,
         payer: authorization.payer,
         cost_atomic: price.costAtomic.toString(),

@@ -51,9 +51,8 @@ export function registerPollList(app: OpenAPIHono, deps: PollListDeps): void {
       .where("payer", "=", payer.toLowerCase())
       .where("status", "in", ["active", "completed", "expired"]);
     if (after) {
-      sqlQuery = sqlQuery.where((eb) =>
-        eb.or([eb("created_at", "<", after.createdAt), eb.and([eb("created_at", "=", after.createdAt), eb("id", "<", after.id)])]),
-      );
+      // A row-value range: polls_by_payer_created is entered at the cursor.
+      sqlQuery = sqlQuery.where((eb) => eb(eb.refTuple("created_at", "id"), "<", eb.tuple(after.createdAt, after.id)));
     }
     const rows = await sqlQuery.orderBy("created_at", "desc").orderBy("id", "desc").limit(limit + 1).execute();
     const page = rows.slice(0, limit);

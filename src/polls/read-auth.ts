@@ -21,12 +21,22 @@ export function presentedReadToken(c: Context): string | undefined {
   return match?.[1];
 }
 
-/** A settled poll the caller holds the read token of; throws the contract's 404/401/403 (or 503). */
-export async function pollForReader(c: Context, deps: ReadAuthDeps, pollId: string): Promise<PollRow> {
+/**
+ * A settled poll the caller holds the read token of; throws the contract's 404/401/403 (or 503).
+ * `allowPublic` (aggregate results only): a poll created with `publicResults: true` is answered without
+ * a token; a token that is presented anyway must still match.
+ */
+export async function pollForReader(
+  c: Context,
+  deps: ReadAuthDeps,
+  pollId: string,
+  options: { allowPublic?: boolean } = {},
+): Promise<PollRow> {
   const poll = await findPoll(deps.store.db, pollId);
   if (!poll || poll.status === "pending_payment" || poll.status === "payment_failed") {
     throw new ApiError(404, "poll_not_found", "No settled poll has this id.", "id");
   }
+  if (options.allowPublic && poll.public_results === 1 && presentedReadToken(c) === undefined) return poll;
   const problem = deps.problems.find((p) => p.area === "read_tokens");
   if (problem || !deps.readTokens) {
     throw new ApiError(503, "read_tokens_not_configured", problem ? `${problem.message} (missing ${problem.variable})` : "Read tokens are not configured.");

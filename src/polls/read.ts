@@ -33,6 +33,7 @@ export const PublicPoll = z
     expiresAt: z.string(),
     createdAt: z.string(),
     completedAt: z.string().nullable(),
+    publicResults: z.boolean().openapi({ description: "Whether the aggregate results are public (no read token needed)." }),
   })
   .openapi("Poll");
 
@@ -66,6 +67,7 @@ export function toPublicPoll(poll: PollRow, options: readonly PollOptionRow[], p
     expiresAt: poll.expires_at,
     createdAt: poll.created_at,
     completedAt: poll.completed_at,
+    publicResults: poll.public_results === 1,
   };
 }
 

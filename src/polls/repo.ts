@@ -1,5 +1,6 @@
 // SQL for polls and their options.
 import type { Kysely } from "kysely";
+import { runTemplated } from "../db/compiled";
 import type { Database, NewPoll, PollOptionRow, PollRow } from "../db/schema";
 
 export interface NewOption {
@@ -41,12 +42,20 @@ export function failPoll(db: Kysely<Database>, pollId: string) {
     .where("status", "=", "pending_payment");
 }
 
-export function findPoll(db: Kysely<Database>, pollId: string): Promise<PollRow | undefined> {
-  return db.selectFrom("polls").selectAll().where("id", "=", pollId).executeTakeFirst();
+// The two reads every vote, result and poll page makes: compiled once, then only re-bound.
+export async function findPoll(db: Kysely<Database>, pollId: string): Promise<PollRow | undefined> {
+  const rows = await runTemplated<PollRow>(db, "findPoll", ["pollId"], (d, p) => d.selectFrom("polls").selectAll().where("id", "=", p.pollId!), [pollId]);
+  return rows[0];
 }
 
 export function findOptions(db: Kysely<Database>, pollId: string): Promise<PollOptionRow[]> {
-  return db.selectFrom("poll_options").selectAll().where("poll_id", "=", pollId).orderBy("position").execute();
+  return runTemplated<PollOptionRow>(
+    db,
+    "findOptions",
+    ["pollId"],
+    (d, p) => d.selectFrom("poll_options").selectAll().where("poll_id", "=", p.pollId!).orderBy("position"),
+    [pollId],
+  );
 }
 
 /** Options of several polls at once (list pages), in display order. */

@@ -2,6 +2,7 @@
 // the per-option and per-demographic counters the vote write maintains — O(options), never a scan of
 // votes. Each option carries its share and a 95% Wilson score interval.
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { runTemplated } from "../db/compiled";
 import type { PollOptionRow } from "../db/schema";
 import { ErrorResponse } from "../http/openapi-shapes";
 import { POLLS_PATH } from "../payment/payment-server";
@@ -72,11 +73,11 @@ const resultsRoute = createRoute({
   method: "get",
   path: `${POLLS_PATH}/{id}/results`,
   summary: "Aggregate results of a poll",
-  description: READ_TOKEN_HEADERS_DESCRIPTION,
+  description: `${READ_TOKEN_HEADERS_DESCRIPTION} Exception: a poll created with \`publicResults: true\` answers without a token.`,
   request: { params: z.object({ id: z.string() }), headers: ReadTokenHeaders },
   responses: {
     200: { description: "Results", content: { "application/json": { schema: PollResults } } },
-    401: { description: "Missing read token", content: { "application/json": { schema: ErrorResponse } } },
+    401: { description: "Missing read token (a private poll)", content: { "application/json": { schema: ErrorResponse } } },
     403: { description: "Read token does not match this poll", content: { "application/json": { schema: ErrorResponse } } },
     404: { description: "Poll not found or not settled", content: { "application/json": { schema: ErrorResponse } } },
     503: { description: "Read tokens not configured", content: { "application/json": { schema: ErrorResponse } } },
@@ -110,10 +111,16 @@ export { ReadTokenHeaders };
 export function registerResults(app: OpenAPIHono, deps: ResultsDeps): void {
   app.openapi(resultsRoute, async (c) => {
     const { id } = c.req.valid("param");
-    const poll = await pollForReader(c, deps, id);
+    const poll = await pollForReader(c, deps, id, { allowPublic: true });
     const [options, demographicRows] = await Promise.all([
       findOptions(deps.store.db, id),
-      deps.store.db.selectFrom("poll_demographic_counts").select(["dimension", "value", "option_id", "count"]).where("poll_id", "=", id).execute(),
+      runTemplated<{ dimension: string; value: string; option_id: string; count: number }>(
+        deps.store.db,
+        "demographicCounts",
+        ["pollId"],
+        (d, p) => d.selectFrom("poll_demographic_counts").select(["dimension", "value", "option_id", "count"]).where("poll_id", "=", p.pollId!),
+        [id],
+      ),
     ]);
     const n = poll.vote_count;
     const country = buckets(

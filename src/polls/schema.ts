@@ -55,6 +55,12 @@ export const CreatePollBody = z
       .max(2048, "must be at most 2048 characters")
       .nullish()
       .openapi({ description: "HTTPS URL that receives the signed poll.completed webhook." }),
+    publicResults: z.boolean().optional().openapi({
+      description:
+        "Beyond the Quali contract. true: anyone may read the aggregate results (GET /api/v1/polls/{id}/results and the " +
+        "results page) without the read token; the votes stay token-only. Default false: results are private.",
+      example: false,
+    }),
   })
   .refine((body) => !(body.mediaType && !body.mediaUrl), {
     message: "mediaType needs a mediaUrl",

@@ -87,9 +87,8 @@ export function registerVotesList(app: OpenAPIHono, deps: ReadAuthDeps): void {
       .where("poll_id", "=", id);
     if (start && "after" in start) {
       const { createdAt, id: lastId } = start.after;
-      sqlQuery = sqlQuery.where((eb) =>
-        eb.or([eb("created_at", ">", createdAt), eb.and([eb("created_at", "=", createdAt), eb("id", ">", lastId)])]),
-      );
+      // A row-value range: votes_by_poll_time is entered at the cursor, not walked from the first vote.
+      sqlQuery = sqlQuery.where((eb) => eb(eb.refTuple("created_at", "id"), ">", eb.tuple(createdAt, lastId)));
     } else if (start) {
       sqlQuery = sqlQuery.where("created_at", ">", start.afterInstant);
     }

@@ -2,6 +2,7 @@
 // feed, and reward totals.
 import { sql, type Kysely } from "kysely";
 import type { Database, PollRow, WorldIdRequestRow } from "../db/schema";
+import { runTemplated } from "../db/compiled";
 import type { Store } from "../db/store";
 import type { CursorPosition } from "../http/pagination";
 
@@ -9,8 +10,15 @@ export function insertWorldIdRequest(db: Kysely<Database>, request: Omit<WorldId
   return db.insertInto("world_id_requests").values({ ...request, used_at: null });
 }
 
-export function findWorldIdRequest(db: Kysely<Database>, nonce: string): Promise<WorldIdRequestRow | undefined> {
-  return db.selectFrom("world_id_requests").selectAll().where("nonce", "=", nonce).executeTakeFirst();
+export async function findWorldIdRequest(db: Kysely<Database>, nonce: string): Promise<WorldIdRequestRow | undefined> {
+  const rows = await runTemplated<WorldIdRequestRow>(
+    db,
+    "findWorldIdRequest",
+    ["nonce"],
+    (d, p) => d.selectFrom("world_id_requests").selectAll().where("nonce", "=", p.nonce!),
+    [nonce],
+  );
+  return rows[0];
 }
 
 /** Forgets requests that can no longer be used: unused ones a day after they expired. */
@@ -27,19 +35,26 @@ export function findVotablePolls(
   db: Kysely<Database>,
   options: { now: string; limit: number; after?: CursorPosition },
 ): Promise<PollRow[]> {
-  let query = db
-    .selectFrom("polls")
-    .selectAll()
-    .where("status", "=", "active")
-    .where("expires_at", ">", options.now)
-    .where("vote_count", "<", sql<number>`max_responses`);
+  // Walks polls_by_status_created newest first and stops after `limit` matches. The unary + keeps
+  // SQLite from picking polls_by_status_expiry instead (which would read and sort every active poll);
+  // the cursor is a row-value range, so a later page starts where the last one ended. Compiled once.
   const after = options.after;
-  if (after) {
-    query = query.where((eb) =>
-      eb.or([eb("created_at", "<", after.createdAt), eb.and([eb("created_at", "=", after.createdAt), eb("id", "<", after.id)])]),
-    );
-  }
-  return query.orderBy("created_at", "desc").orderBy("id", "desc").limit(options.limit).execute();
+  const build = (d: Kysely<Database>, p: Record<string, string>) => {
+    let query = d
+      .selectFrom("polls")
+      .selectAll()
+      .where("status", "=", "active")
+      .where(sql<string>`+expires_at`, ">", p.now!)
+      .where("vote_count", "<", sql<number>`max_responses`);
+    if (after) query = query.where((eb) => eb(eb.refTuple("created_at", "id"), "<", eb.tuple(p.createdAt!, p.id!)));
+    return query
+      .orderBy("created_at", "desc")
+      .orderBy("id", "desc")
+      .limit(p.limit as unknown as number);
+  };
+  return after
+    ? runTemplated<PollRow>(db, "findVotablePolls:after", ["now", "limit", "createdAt", "id"], build, [options.now, options.limit, after.createdAt, after.id])
+    : runTemplated<PollRow>(db, "findVotablePolls", ["now", "limit"], build, [options.now, options.limit]);
 }
 
 export function findRewardBalances(db: Kysely<Database>, address: string) {

@@ -13,6 +13,8 @@ import { POLLS_PATH } from "../payment/payment-server";
 import { REWARD_PER_VOTE_ATOMIC, usdcNumber } from "../payment/pricing";
 import { effectiveStatus, transitionStatements, visibleStatus, type TransitionListener } from "../polls/lifecycle";
 import { findOptions, findOptionsOfPolls, findPoll, groupOptionsByPoll } from "../polls/repo";
+import { payoutSummaries, unpaidByNetwork } from "../payouts/repo";
+import { payoutView } from "../payouts/views";
 import { recordVote } from "./record-vote";
 import { findRewardBalances, findVotablePolls, findWorldIdRequest, insertWorldIdRequest } from "./repo";
 import {
@@ -126,6 +128,9 @@ const rewardsRoute = createRoute({
   method: "get",
   path: `${VOTER_PATH}/rewards`,
   summary: "Rewards accrued by a payout address, per network",
+  description:
+    "Per network: accrued (every rewarded vote) = unpaid (not yet in a payout) + pending (a payout on its way) + paid " +
+    "(confirmed transfers), and the recent payouts with their transaction hashes.",
   request: { query: RewardsQuery },
   responses: { 200: json(RewardsResponse, "Accrued rewards"), 400: error("Missing or invalid address") },
 });
@@ -222,7 +227,7 @@ interface ProofView {
 }
 
 /** Structural checks on the IDKit result before anything is asked of the portal. */
-function readProof(proof: z.infer<typeof IdkitResult>, pollId: string): ProofView {
+function readProof(proof: z.infer<typeof IdkitResult>, pollId: string, environment: "production" | "staging"): ProofView {
   const invalid = (message: string, param: string) => new ApiError(400, "invalid_proof", message, param);
   if (proof.protocol_version !== "4.0") {
     throw invalid('Only World ID 4 uniqueness proofs (protocol_version "4.0") are accepted.', "proof.protocol_version");
@@ -230,6 +235,10 @@ function readProof(proof: z.infer<typeof IdkitResult>, pollId: string): ProofVie
   if ("session_id" in proof) throw invalid("Session proofs cannot vote: send a uniqueness proof for the poll's action.", "proof.session_id");
   if (proof.action !== pollAction(pollId)) {
     throw invalid(`proof.action must be the poll's action "${pollAction(pollId)}".`, "proof.action");
+  }
+  // A staging proof (World ID simulator, no human behind it) must never count in production.
+  if (proof.environment !== undefined && proof.environment !== environment) {
+    throw invalid(`proof.environment must be "${environment}", the environment this deployment verifies.`, "proof.environment");
   }
   const nonce = canonicalFieldHex(proof.nonce);
   if (!nonce) throw invalid("proof.nonce must be the hex nonce from world-id-request.", "proof.nonce");
@@ -361,7 +370,7 @@ export function registerVoting(app: OpenAPIHono, deps: VotingDeps): void {
       shownOrder = body.shownOrder;
     }
 
-    const proof = readProof(body.proof, id);
+    const proof = readProof(body.proof, id, worldId.environment);
     const request = await findWorldIdRequest(db, proof.nonce);
     if (!request || request.poll_id !== id) {
       throw new ApiError(400, "nonce_unknown", "proof.nonce was not issued by this service for this poll.", "proof.nonce");
@@ -470,18 +479,30 @@ export function registerVoting(app: OpenAPIHono, deps: VotingDeps): void {
     if (!parsed.success) throw new ApiError(400, "validation_error", "address: must be a 0x-prefixed 20-byte address.", "address");
     const address = parsed.data;
     const balances = await findRewardBalances(db, address);
+    const [unpaid, payouts] = await Promise.all([unpaidByNetwork(db, address), payoutSummaries(db, address)]);
     return c.json(
       {
         address,
         totalVotes: balances.reduce((sum, b) => sum + b.votes, 0),
         rewards: balances.map((b) => {
           const accrued = BigInt(b.accrued_atomic);
+          const summary = payouts.get(b.network);
+          const unpaidAtomic = unpaid.get(b.network) ?? 0n;
+          const pending = summary?.pendingAtomic ?? 0n;
+          const paid = summary?.paidAtomic ?? 0n;
           return {
             network: b.network,
             networkLabel: networkLabel(deps, b.network),
             votes: b.votes,
             accruedAtomic: accrued.toString(),
             accruedUsdc: usdcNumber(accrued),
+            unpaidAtomic: unpaidAtomic.toString(),
+            unpaidUsdc: usdcNumber(unpaidAtomic),
+            pendingAtomic: pending.toString(),
+            pendingUsdc: usdcNumber(pending),
+            paidAtomic: paid.toString(),
+            paidUsdc: usdcNumber(paid),
+            payouts: (summary?.recent ?? []).map(payoutView),
           };
         }),
       },

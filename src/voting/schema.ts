@@ -3,6 +3,7 @@
 import { z } from "@hono/zod-openapi";
 import { isAddress } from "viem";
 import { AGE_BANDS, DemographicsInput } from "./demographics";
+import { RewardPayoutFields } from "../payouts/views";
 
 export const EvmAddress = z
   .string()
@@ -89,7 +90,11 @@ export const WorldIdRequestResponse = z
         allow_legacy_proofs: z.boolean(),
         environment: z.enum(["production", "staging"]),
       })
-      .openapi({ description: "Pass as IDKit.request(config) with .preset(proofOfHuman({ signal }))." }),
+      .openapi({
+        description:
+          'Pass as IDKit.request(config).constraints(CredentialRequest("proof_of_human", { signal })). Not the proofOfHuman() ' +
+          "preset: it adds a World ID 3 fallback, and votes accept 4.0 proofs only.",
+      }),
   })
   .openapi("WorldIdRequest");
 
@@ -176,6 +181,8 @@ export const RewardsResponse = z
         votes: z.number().int(),
         accruedAtomic: z.string(),
         accruedUsdc: z.number(),
+        // Payouts on chain (src/payouts/): accrued = unpaid + pending + paid.
+        ...RewardPayoutFields,
       }),
     ),
   })

@@ -8,7 +8,8 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { privateKeyToAddress } from "viem/accounts";
 import type { Config } from "../config";
-import { createWorldIdVerifier, DEFAULT_WORLD_ID_VERIFY_BASE_URL, type WorldIdVerifier } from "./world-id";
+import { createWorldIdVerifier, type WorldIdVerifier } from "./world-id";
+import { productionWorldIdVerifier } from "./world-id-production";
 import { startWorldIdStandin, type WorldIdStandin } from "./world-id-standin";
 
 export const LOCAL_WORLD_ID_APP_ID = "app_local_quali";
@@ -36,25 +37,7 @@ export function signerAddressOf(signingKey: string): string {
 export async function startWorldId(config: Config, options: { dataDir: string; log: (line: string) => void }): Promise<WorldIdRuntime> {
   const w = config.worldId;
   if (config.mode === "production") {
-    if (config.problems.some((p) => p.area === "world_id") || !w.appId || !w.rpId || !w.signingKey) {
-      options.log("world id: not configured (voting answers 503)");
-      return { verifier: undefined, standin: undefined, close: async () => {} };
-    }
-    const verifyBaseUrl = w.verifyBaseUrl ?? DEFAULT_WORLD_ID_VERIFY_BASE_URL;
-    options.log(`world id: app ${w.appId}, rp ${w.rpId}, verifying at ${verifyBaseUrl}`);
-    return {
-      verifier: createWorldIdVerifier({
-        appId: w.appId,
-        rpId: w.rpId,
-        signingKey: w.signingKey,
-        verifyBaseUrl,
-        environment: w.environment,
-        timeoutMs: w.timeoutMs,
-        simulated: false,
-      }),
-      standin: undefined,
-      close: async () => {},
-    };
+    return { verifier: productionWorldIdVerifier(config, options.log), standin: undefined, close: async () => {} };
   }
 
   const appId = w.appId ?? LOCAL_WORLD_ID_APP_ID;

@@ -14,8 +14,9 @@
 // changed after proving (a swapped signal_hash, nullifier, nonce or action breaks the commitment).
 // What it cannot model: zero knowledge and sybil resistance. Anyone can simulate any number of humans —
 // which is what local mode is for; production never accepts these proofs (the real portal verifies).
-import { bytesToHex, hexToBytes, keccak256, recoverMessageAddress, toBytes, type Hex } from "viem";
+import { bytesToHex, hexToBytes, keccak256, toBytes, type Hex } from "viem";
 import { computeRpSignatureMessage } from "@worldcoin/idkit-core/signing";
+import { isSignedBy } from "./rp-signature";
 import { canonicalFieldHex, hashSignal } from "./world-id";
 
 export const SIMULATED_IDENTIFIER = "proof_of_human";
@@ -225,15 +226,9 @@ export async function checkSimulatedProof(
     return fail("verification_error", "Proof verification failed: the proof does not match its public inputs (signal_hash, nullifier, nonce or action).");
   }
   const { v, createdAt, expiresAt } = unpackSignatureExtra(proof[2]!);
-  let signer: string;
-  try {
-    const message = computeRpSignatureMessage(hexToBytes(nonce as Hex), createdAt, expiresAt, context.action);
-    const signature = `0x${proof[0]!.slice(2)}${proof[1]!.slice(2)}${v.toString(16).padStart(2, "0")}` as Hex;
-    signer = await recoverMessageAddress({ message: { raw: message }, signature });
-  } catch {
-    return fail("invalid_rp_signature", "The nonce is not signed by this relying party.");
-  }
-  if (signer.toLowerCase() !== context.rpSigner.toLowerCase()) {
+  // Same verdict as recovering the signer and comparing addresses, without a recovery per vote.
+  const message = computeRpSignatureMessage(hexToBytes(nonce as Hex), createdAt, expiresAt, context.action);
+  if (!isSignedBy(message, { r: BigInt(proof[0]!), s: BigInt(proof[1]!), v }, context.rpSigner)) {
     return fail("invalid_rp_signature", "The nonce is not signed by this relying party.");
   }
   if (i.expires_at_min <= context.nowSeconds) return fail("credential_expired", "The credential has expired.");

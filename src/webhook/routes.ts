@@ -7,7 +7,7 @@ import { ErrorResponse } from "../http/openapi-shapes";
 import { POLLS_PATH } from "../payment/payment-server";
 import { pollForReader, READ_TOKEN_HEADERS_DESCRIPTION, type ReadAuthDeps } from "../polls/read-auth";
 import { ReadTokenHeaders } from "../polls/results";
-import { MAX_ATTEMPTS } from "./dispatcher";
+import { MAX_ATTEMPTS } from "./dispatch-core";
 import { DELIVERY_HEADER, EVENT_HEADER, POLL_SIGNATURE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "./signing";
 
 export const WebhookAttempt = z

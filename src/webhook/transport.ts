@@ -4,49 +4,25 @@
 //   addresses vetted by assertDeliverableUrl, so the socket connects where the check looked, whatever DNS
 //   says a moment later (no rebinding). TLS still verifies the certificate against the host name (SNI
 //   and Host header are the URL's). Never follows redirects.
-// - `fetchTransport` (Workers' scheduled() later, or anywhere fetch is the only client): fetch with
-//   `redirect: "manual"`; it cannot pin addresses (Workers cannot reach private networks anyway).
+// - `fetchTransport` (./fetch-transport.ts, re-exported here; Workers' scheduled(), or anywhere fetch is
+//   the only client): fetch with `redirect: "manual"`; it cannot pin addresses (Workers cannot reach
+//   private networks anyway).
 //
 // Both read at most a short snippet of the response, and give up after `timeoutMs` overall.
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
-import type { ResolvedAddress } from "./callback-url";
+import type { ResolvedAddress } from "./url-policy";
+import { SNIPPET_BYTES, TransportError, type Transport, type TransportResponse } from "./fetch-transport";
 
-export interface OutgoingDelivery {
-  url: URL;
-  /** Vetted addresses of url's host; a pinning transport connects to these only. */
-  addresses: readonly ResolvedAddress[];
-  headers: Record<string, string>;
-  body: string;
-  timeoutMs: number;
-  /** Aborts the attempt (server shutdown): the transport rejects with a TransportError "aborted". */
-  signal?: AbortSignal;
-}
-
-export interface TransportResponse {
-  status: number;
-  /** The Retry-After header, raw. */
-  retryAfter: string | null;
-  /** The first bytes of the body (decoded as UTF-8, at most SNIPPET_BYTES). */
-  snippet: string;
-}
-
-export type TransportErrorKind = "timeout" | "network_error" | "aborted";
-
-export class TransportError extends Error {
-  override name = "TransportError";
-  constructor(
-    readonly kind: TransportErrorKind,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export type Transport = (delivery: OutgoingDelivery) => Promise<TransportResponse>;
-
-const SNIPPET_BYTES = 2048;
+export {
+  fetchTransport,
+  TransportError,
+  type OutgoingDelivery,
+  type Transport,
+  type TransportErrorKind,
+  type TransportResponse,
+} from "./fetch-transport";
 
 function pinnedLookup(addresses: readonly ResolvedAddress[]): LookupFunction {
   return ((_hostname: string, options: { all?: boolean; family?: number | string }, callback: (...args: unknown[]) => void) => {
@@ -119,50 +95,3 @@ export const pinnedHttpTransport: Transport = (delivery) =>
     });
     request.end(delivery.body);
   });
-
-/** A fetch-based transport (no address pinning): for runtimes without node:http, e.g. Workers. */
-export function fetchTransport(fetchImpl: typeof fetch = fetch): Transport {
-  return async (delivery) => {
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, delivery.timeoutMs);
-    const onAbort = () => controller.abort();
-    delivery.signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      const response = await fetchImpl(delivery.url, {
-        method: "POST",
-        headers: delivery.headers,
-        body: delivery.body,
-        redirect: "manual",
-        signal: controller.signal,
-      });
-      let snippet = "";
-      try {
-        const reader = response.body?.getReader();
-        const chunks: Uint8Array[] = [];
-        let received = 0;
-        while (reader && received < SNIPPET_BYTES) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          chunks.push(value);
-          received += value.length;
-        }
-        await reader?.cancel().catch(() => undefined);
-        snippet = Buffer.concat(chunks).subarray(0, SNIPPET_BYTES).toString("utf8");
-      } catch {
-        // The status is what matters; a body cut short leaves the snippet partial.
-      }
-      return { status: response.status, retryAfter: response.headers.get("retry-after"), snippet };
-    } catch (error) {
-      if (timedOut) throw new TransportError("timeout", `no response within ${delivery.timeoutMs} ms`);
-      if (delivery.signal?.aborted) throw new TransportError("aborted", "shutting down");
-      throw new TransportError("network_error", error instanceof Error ? error.message : String(error));
-    } finally {
-      clearTimeout(timer);
-      delivery.signal?.removeEventListener("abort", onAbort);
-    }
-  };
-}

@@ -1,0 +1,470 @@
+// npm run bench: the service in local mode against a bare @hono/node-server "hello JSON" baseline, in the
+// same run on the same machine. Each server runs in a child process; autocannon runs here, in the parent
+// (on a 2-core machine: one core for the server under test, one for the load generator). Prints a table
+// and writes bench/results.json. Only 127.0.0.1 is ever targeted.
+//
+//   npm run bench                       the whole run (about 3–4 minutes)
+//   BENCH_DURATION=10                   seconds per throughput/latency scenario (default 10)
+//   BENCH_VOTES=20000                   prepared votes for the vote scenario (default 20,000)
+//   BENCH_PAID=40                       sequential paid polls (default 40)
+//   BENCH_WAIT_QUIET=120                wait up to this many seconds for the 1-min load average to fall
+//                                       below 1.0 before measuring (default 0: do not wait)
+//   BENCH_ONLY=votes,results            run only these scenarios (keys below), for iterating
+//   BENCH_PROFILE=1                     CPU-profile the service during each measured window; the
+//                                       profiles (<scenario>.cpuprofile) are kept in the work folder
+//
+// Phases: (0) baseline; (A) the service with default rate limits: paid creation, vote ingestion;
+// (seed) 10,000 feed polls and 1,000,000 votes written into its SQLite file; (B) the service again on
+// the same data with RATE_LIMIT_PER_MINUTE=0, because the other scenarios send far more than 600
+// requests a minute from one IP: 402 challenge, quote, voter feed, results; (0') baseline again.
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import BetterSqlite3 from "better-sqlite3";
+import { runLoad, percentile, type LoadResult, type LoadSpec } from "./lib/load";
+import { createPaidPoll, pollBody, sequentialPaidPolls, type DevnetInfo } from "./lib/paid";
+import { cpuMsOf, memoryOf, sampleRss, startChild, stopAll, trackPid, type Child } from "./lib/processes";
+import { seedFeedPolls, seedVotes } from "./lib/seed";
+import { prepareVoteBodies } from "./lib/voters";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const WARMUP = Math.max(1, Math.min(3, Math.round(DURATION / 4)));
+const VOTES = Number(process.env.BENCH_VOTES ?? 20_000);
+const PAID = Number(process.env.BENCH_PAID ?? 40);
+const WAIT_QUIET = Number(process.env.BENCH_WAIT_QUIET ?? 0);
+const PROFILE = process.env.BENCH_PROFILE === "1";
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",").map((s) => s.trim())) : undefined;
+const THROUGHPUT_CONNECTIONS = 50;
+const LATENCY_CONNECTIONS = 10;
+const FEED_POLLS = 10_000;
+const RESULT_VOTES = 1_000_000;
+const DEFAULT_PER_IP = 600;
+const DEFAULT_PER_VOTER = 60;
+
+type Key = "challenge402" | "quote" | "votes" | "results" | "feed" | "paid";
+const wanted = (key: Key) => !ONLY || ONLY.has(key);
+
+interface ServiceReady {
+  type: "ready";
+  url: string;
+  pid: number;
+  anvilPid: number | undefined;
+  dataDir: string;
+  limits: { perIpPerMinute: number; votesPerVoterPerMinute: number };
+  devnet: DevnetInfo;
+}
+
+interface Row {
+  key: Key;
+  scenario: string;
+  connections: number;
+  rps: number | null;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  errors: number;
+  peakRssMb: number;
+  /** CPU time of the server process per request (all its threads): robust to a busy machine. */
+  cpuUsPerRequest: number | null;
+  ratio: number | null;
+  target: string;
+  met: boolean;
+  rateLimit: string;
+  env: string;
+  details?: Record<string, unknown>;
+}
+
+const rows: Row[] = [];
+const log = (line: string) => console.log(line);
+const fmt = (value: number | null | undefined, digits = 1) => (value === null || value === undefined || Number.isNaN(value) ? "—" : value.toFixed(digits));
+const load1 = () => loadavg()[0]!;
+const loadString = () => loadavg().map((l) => l.toFixed(2)).join(" ");
+
+async function waitForQuiet(): Promise<void> {
+  if (WAIT_QUIET <= 0) return;
+  const deadline = Date.now() + WAIT_QUIET * 1000;
+  while (load1() >= 1.0 && Date.now() < deadline) {
+    log(`  waiting for a quiet machine: load average ${loadString()}`);
+    await new Promise((r) => setTimeout(r, 10_000));
+  }
+}
+
+let profileDir: string | undefined;
+async function measured(pid: number, spec: LoadSpec, profile?: { child: Child<{ pid: number }>; name: string }): Promise<LoadResult & { peakRssMb: number; cpuUsPerRequest: number }> {
+  if (profile && profileDir) await profile.child.ask({ type: "profile-start" }, "profile-started");
+  const rss = sampleRss(pid);
+  const cpuBefore = cpuMsOf(pid);
+  const result = await runLoad(spec);
+  const cpuUsPerRequest = ((cpuMsOf(pid) - cpuBefore) * 1000) / Math.max(1, result.requests);
+  const peakRssMb = rss.stop();
+  if (profile && profileDir) {
+    await profile.child.ask({ type: "profile-stop", file: join(profileDir, `${profile.name}.cpuprofile`) } as { type: string }, "profile-stopped", 60_000);
+  }
+  return { ...result, peakRssMb, cpuUsPerRequest };
+}
+
+async function warm(spec: LoadSpec): Promise<void> {
+  await runLoad({ ...spec, durationSeconds: WARMUP });
+}
+
+/** How the default limits apply to a scenario that sent `rps` from one IP (per-IP scope). */
+function perIpVerdict(rps: number): string {
+  const perMinute = rps * 60;
+  return perMinute > DEFAULT_PER_IP
+    ? `exceeds per-IP ${DEFAULT_PER_IP}/min (${Math.round(perMinute).toLocaleString("en-US")}/min from one IP, ${Math.round(perMinute / DEFAULT_PER_IP)}×): run with it off`
+    : `under per-IP ${DEFAULT_PER_IP}/min`;
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const work = mkdtempSync(join(tmpdir(), "quali-bench-"));
+  const dataDir = join(work, "data");
+  mkdirSync(dataDir);
+  if (PROFILE) {
+    profileDir = join(work, "profiles");
+    mkdirSync(profileDir);
+  }
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? "unknown",
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    loadAvgAtStart: loadavg(),
+  };
+  log(`quali bench — ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, Node ${machine.node}`);
+  log(`load average at start (1/5/15 min): ${loadString()}${load1() > 1 ? "  ← the machine is busy: numbers will be low and noisy" : ""}`);
+  log(`servers in child processes, autocannon in this process; logs and data in ${work}`);
+  await waitForQuiet();
+
+  // (0) Baseline.
+  const baselineRuns: { c50: number[]; c10: number[]; p99c10: number[]; cpuUs: number[] } = { c50: [], c10: [], p99c10: [], cpuUs: [] };
+  const runBaseline = async (label: string) => {
+    const baseline = await startChild<{ type: "ready"; url: string; pid: number }>(join(here, "baseline-server.ts"), [], join(work, "baseline.log"));
+    const spec = (connections: number): LoadSpec => ({ url: baseline.ready.url, connections, durationSeconds: DURATION, path: "/", expectStatus: 200 });
+    await warm(spec(THROUGHPUT_CONNECTIONS));
+    const b50 = await measured(baseline.pid, spec(THROUGHPUT_CONNECTIONS));
+    const b10 = await measured(baseline.pid, spec(LATENCY_CONNECTIONS));
+    baselineRuns.c50.push(b50.rps);
+    baselineRuns.c10.push(b10.rps);
+    baselineRuns.p99c10.push(b10.p99Ms);
+    baselineRuns.cpuUs.push(b50.cpuUsPerRequest);
+    log(`baseline (${label}): ${fmt(b50.rps, 0)} req/s at 50 connections (p99 ${fmt(b50.p99Ms, 2)} ms), ${fmt(b10.rps, 0)} req/s at 10 (p99 ${fmt(b10.p99Ms, 2)} ms), RSS ${fmt(Math.max(b50.peakRssMb, b10.peakRssMb), 0)} MB, ${fmt(b50.cpuUsPerRequest, 0)} µs CPU/req; load ${loadString()}`);
+    await baseline.stop();
+  };
+  await runBaseline("before");
+  const baselineRps = (connections: number) => {
+    const runs = connections === THROUGHPUT_CONNECTIONS ? baselineRuns.c50 : baselineRuns.c10;
+    return runs.reduce((a, b) => a + b, 0) / runs.length;
+  };
+
+  const startService = async (label: string, env: Record<string, string>) => {
+    const service = await startChild<ServiceReady>(join(here, "service-child.ts"), [JSON.stringify({ DATA_DIR: dataDir, ...env })], join(work, `service-${label}.log`));
+    trackPid(service.ready.anvilPid);
+    log(`service (${label}) at ${service.ready.url}, pid ${service.pid}; limits per IP ${service.ready.limits.perIpPerMinute || "off"}/min, per voter ${service.ready.limits.votesPerVoterPerMinute || "off"}/min`);
+    return service;
+  };
+
+  // (A) Default rate limits.
+  let service: Child<ServiceReady> = await startService("A", {});
+  if (service.ready.limits.perIpPerMinute !== DEFAULT_PER_IP || service.ready.limits.votesPerVoterPerMinute !== DEFAULT_PER_VOTER) {
+    throw new Error(`phase A must run at the default limits, got ${JSON.stringify(service.ready.limits)}`);
+  }
+  const devnet = service.ready.devnet;
+  const url = service.ready.url;
+  const votePoll = await createPaidPoll(url, devnet, 0, { maxResponses: 1_000_000, question: "Vote ingestion benchmark" });
+  const resultsPoll = await createPaidPoll(url, devnet, 1, { maxResponses: RESULT_VOTES, question: "Results benchmark", options: [{ text: "A" }, { text: "B" }, { text: "C" }, { text: "D" }] });
+  log(`paid polls for the vote (${votePoll.id}) and results (${resultsPoll.id}) scenarios created`);
+
+  if (wanted("paid")) {
+    await sequentialPaidPolls(url, devnet, 2, 3); // warm-up
+    await service.ask({ type: "paid-timings" }, "paid-timings");
+    const rss = sampleRss(service.pid);
+    const cpuBefore = cpuMsOf(service.pid);
+    const started = performance.now();
+    if (profileDir) await service.ask({ type: "profile-start" }, "profile-started");
+    const samples = await sequentialPaidPolls(url, devnet, 2, PAID);
+    if (profileDir) await service.ask({ type: "profile-stop", file: join(profileDir, "paid.cpuprofile") } as { type: string }, "profile-stopped", 60_000);
+    const seconds = (performance.now() - started) / 1000;
+    const cpuUsPerRequest = ((cpuMsOf(service.pid) - cpuBefore) * 1000) / PAID;
+    const peakRssMb = rss.stop();
+    const { entries } = await service.ask<{ entries: { status: number; serverMs: number; verifyMs: number; settleMs: number }[] }>({ type: "paid-timings" }, "paid-timings");
+    const ok = entries.filter((e) => e.status === 201);
+    const ours = ok.map((e) => e.serverMs - e.verifyMs - e.settleMs).sort((a, b) => a - b);
+    const facilitator = ok.map((e) => e.verifyMs + e.settleMs).sort((a, b) => a - b);
+    const server = ok.map((e) => e.serverMs).sort((a, b) => a - b);
+    const client = samples.map((s) => s.clientMs).sort((a, b) => a - b);
+    const mean = (list: number[]) => list.reduce((a, b) => a + b, 0) / Math.max(1, list.length);
+    const errors = samples.filter((s) => s.status !== 201).length;
+    const requestsPerMinute = ((PAID * 1) / seconds) * 60;
+    const oursMean = mean(ours);
+    rows.push({
+      key: "paid",
+      scenario: "6. paid creation (sequential)",
+      connections: 1,
+      rps: PAID / seconds,
+      p50Ms: percentile(client, 50),
+      p99Ms: percentile(client, 99),
+      errors,
+      peakRssMb,
+      cpuUsPerRequest,
+      ratio: null,
+      target: "ours < 10 ms",
+      met: errors === 0 && oursMean < 10,
+      rateLimit:
+        `${PAID} paid POSTs in ${seconds.toFixed(1)} s: under per-IP ${DEFAULT_PER_IP}/min in this run` +
+        (requestsPerMinute > DEFAULT_PER_IP ? ` (sustained, ${Math.round(requestsPerMinute)}/min would exceed it after ${Math.floor((DEFAULT_PER_IP / requestsPerMinute) * 60)} s)` : ""),
+      env: "defaults",
+      details: {
+        polls: PAID,
+        oursMeanMs: oursMean,
+        oursP50Ms: percentile(ours, 50),
+        oursP99Ms: percentile(ours, 99),
+        facilitatorMeanMs: mean(facilitator),
+        verifyMeanMs: mean(ok.map((e) => e.verifyMs)),
+        settleMeanMs: mean(ok.map((e) => e.settleMs)),
+        serverMeanMs: mean(server),
+        clientMeanMs: mean(client),
+      },
+    });
+    log(`paid creation: ${PAID} polls, client p50 ${fmt(percentile(client, 50), 1)} ms; server ${fmt(mean(server), 1)} ms = ours ${fmt(oursMean, 2)} + facilitator ${fmt(mean(facilitator), 1)} (verify ${fmt(mean(ok.map((e) => e.verifyMs)), 1)}, settle ${fmt(mean(ok.map((e) => e.settleMs)), 1)}) ms`);
+  }
+
+  if (wanted("votes")) {
+    const warmupVotes = 1_000;
+    const prepStarted = performance.now();
+    const bodies = await prepareVoteBodies(url, { id: votePoll.id, optionIds: votePoll.optionIds }, VOTES + warmupVotes + THROUGHPUT_CONNECTIONS * 2, {
+      prefix: `bench-${startedAt.getTime()}`,
+      onProgress: (done) => process.stdout.write(`\r  preparing votes: ${done}`),
+    });
+    process.stdout.write("\n");
+    log(`  ${bodies.length} votes prepared (world-id-request + simulated proof each) in ${((performance.now() - prepStarted) / 1000).toFixed(1)} s`);
+    let next = 0;
+    const nextBody = () => {
+      const body = bodies[next++];
+      if (body === undefined) throw new Error("the vote pool ran out: raise BENCH_VOTES");
+      return body;
+    };
+    const spec: LoadSpec = {
+      url,
+      connections: THROUGHPUT_CONNECTIONS,
+      method: "POST",
+      path: `/api/v1/polls/${votePoll.id}/votes`,
+      headers: { "content-type": "application/json" },
+      nextBody,
+      expectStatus: 201,
+    };
+    const warmed = await runLoad({ ...spec, amount: warmupVotes });
+    const result = await measured(service.pid, { ...spec, amount: VOTES }, { child: service, name: "votes" });
+    const sent201 = (warmed.statuses["201"] ?? 0) + (result.statuses["201"] ?? 0);
+    const db = new BetterSqlite3(join(dataDir, "quali.sqlite"), { readonly: true });
+    const poll = db.prepare("SELECT vote_count, max_responses, status FROM polls WHERE id = ?").get(votePoll.id) as { vote_count: number; max_responses: number; status: string };
+    const rowsCount = (db.prepare("SELECT count(*) AS n FROM votes WHERE poll_id = ?").get(votePoll.id) as { n: number }).n;
+    const optionSum = (db.prepare("SELECT sum(vote_count) AS n FROM poll_options WHERE poll_id = ?").get(votePoll.id) as { n: number }).n;
+    const ledger = (db.prepare("SELECT count(*) AS n FROM reward_ledger JOIN votes ON votes.id = reward_ledger.vote_id WHERE votes.poll_id = ?").get(votePoll.id) as { n: number }).n;
+    db.close();
+    const consistent = poll.vote_count === sent201 && rowsCount === sent201 && optionSum === sent201 && ledger === sent201 && poll.vote_count <= poll.max_responses;
+    const ratio = result.rps / baselineRps(THROUGHPUT_CONNECTIONS);
+    rows.push({
+      key: "votes",
+      scenario: "3. vote ingestion (incl. World ID stand-in hop)",
+      connections: THROUGHPUT_CONNECTIONS,
+      rps: result.rps,
+      p50Ms: result.p50Ms,
+      p99Ms: result.p99Ms,
+      errors: result.errors + warmed.errors,
+      peakRssMb: result.peakRssMb,
+      cpuUsPerRequest: result.cpuUsPerRequest,
+      ratio,
+      target: "≥ 0.10×, 0 errors, no overshoot",
+      met: ratio >= 0.1 && result.errors + warmed.errors === 0 && consistent,
+      rateLimit: `votes are limited per voter, not per IP: 2 requests per distinct voter, under per-voter ${DEFAULT_PER_VOTER}/min (no 429)`,
+      env: "defaults",
+      details: { votes: result.requests, statuses: result.statuses, accepted201: sent201, pollVoteCount: poll.vote_count, voteRows: rowsCount, optionSum, ledgerRows: ledger, consistent },
+    });
+    log(`votes: ${fmt(result.rps, 0)} votes/s, ${fmt(result.cpuUsPerRequest, 0)} µs CPU/vote, p50 ${fmt(result.p50Ms, 2)} ms, p99 ${fmt(result.p99Ms, 2)} ms, statuses ${JSON.stringify(result.statuses)}; counters ${consistent ? "consistent" : "INCONSISTENT"} (${poll.vote_count} counted, ${rowsCount} rows, ${sent201} 201s)`);
+  }
+
+  const hwmA = memoryOf(service.pid)?.hwmMb ?? NaN;
+  log(`service (A) memory now: ${JSON.stringify(await service.ask({ type: "memory" }, "memory"))}; peak RSS ${fmt(hwmA, 0)} MB`);
+  await service.stop();
+
+  // Seed the read scenarios' data straight into the SQLite file.
+  const sqliteFile = join(dataDir, "quali.sqlite");
+  if (wanted("feed")) {
+    const t = performance.now();
+    seedFeedPolls(sqliteFile, { count: FEED_POLLS, network: devnet.network, payer: devnet.payers[2]!.address.toLowerCase() });
+    log(`seeded ${FEED_POLLS.toLocaleString("en-US")} active polls in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  }
+  if (wanted("results")) {
+    const t = performance.now();
+    seedVotes(sqliteFile, { pollId: resultsPoll.id, count: RESULT_VOTES });
+    log(`seeded ${RESULT_VOTES.toLocaleString("en-US")} votes with their counters in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  }
+
+  // (B) The same data, with the per-IP limit off: one IP sends far more than 600 requests a minute here.
+  service = await startService("B", { RATE_LIMIT_PER_MINUTE: "0" });
+  const urlB = service.ready.url;
+  const throughput = async (key: Key, scenario: string, spec: Omit<LoadSpec, "url" | "connections" | "durationSeconds">, connections: number, target: { ratio?: number; p99Ms?: number }, details?: Record<string, unknown>) => {
+    const full: LoadSpec = { ...spec, url: urlB, connections, durationSeconds: DURATION };
+    await warm(full);
+    const result = await measured(service.pid, full, { child: service, name: key });
+    const ratio = result.rps / baselineRps(connections);
+    const met = result.errors === 0 && (target.ratio === undefined || ratio >= target.ratio) && (target.p99Ms === undefined || result.p99Ms < target.p99Ms);
+    rows.push({
+      key,
+      scenario,
+      connections,
+      rps: result.rps,
+      p50Ms: result.p50Ms,
+      p99Ms: result.p99Ms,
+      errors: result.errors,
+      peakRssMb: result.peakRssMb,
+      cpuUsPerRequest: result.cpuUsPerRequest,
+      ratio,
+      target: target.ratio !== undefined ? `≥ ${target.ratio.toFixed(2)}×` : `p99 < ${target.p99Ms} ms`,
+      met,
+      rateLimit: perIpVerdict(result.rps),
+      env: "RATE_LIMIT_PER_MINUTE=0",
+      details: { statuses: result.statuses, maxMs: result.maxMs, ...details },
+    });
+    log(`${scenario}: ${fmt(result.rps, 0)} req/s (${fmt(ratio, 2)}× baseline), ${fmt(result.cpuUsPerRequest, 0)} µs CPU/req, p50 ${fmt(result.p50Ms, 2)} ms, p99 ${fmt(result.p99Ms, 2)} ms, statuses ${JSON.stringify(result.statuses)}, RSS ${fmt(result.peakRssMb, 0)} MB`);
+  };
+
+  if (wanted("challenge402")) {
+    await throughput(
+      "challenge402",
+      "1. 402 challenge (POST /api/v1/polls, no payment)",
+      { method: "POST", path: "/api/v1/polls", headers: { "content-type": "application/json" }, body: JSON.stringify(pollBody()), expectStatus: 402 },
+      THROUGHPUT_CONNECTIONS,
+      { ratio: 0.5 },
+    );
+  }
+  if (wanted("quote")) {
+    await throughput("quote", "2. quote (GET /api/v1/quote?maxResponses=1000)", { path: "/api/v1/quote?maxResponses=1000", expectStatus: 200 }, THROUGHPUT_CONNECTIONS, { ratio: 0.6 });
+  }
+  if (wanted("feed")) {
+    const page = (await (await fetch(`${urlB}/api/v1/voter/polls`)).json()) as { polls: unknown[]; nextCursor: string | null };
+    if (page.polls.length !== 20 || !page.nextCursor) throw new Error(`the feed answered ${page.polls.length} polls`);
+    await throughput("feed", `5. voter feed (GET /api/v1/voter/polls, ${FEED_POLLS.toLocaleString("en-US")} active polls)`, { path: "/api/v1/voter/polls", expectStatus: 200 }, LATENCY_CONNECTIONS, { p99Ms: 20 });
+  }
+  if (wanted("results")) {
+    const headers = { "x-read-token": resultsPoll.readToken };
+    const check = (await (await fetch(`${urlB}/api/v1/polls/${resultsPoll.id}/results`, { headers })).json()) as { voteCount: number; status: string };
+    if (check.voteCount !== RESULT_VOTES) throw new Error(`results answered voteCount ${check.voteCount}`);
+    await throughput("results", `4. results (GET …/results, ${RESULT_VOTES.toLocaleString("en-US")} votes)`, { path: `/api/v1/polls/${resultsPoll.id}/results`, headers, expectStatus: 200 }, LATENCY_CONNECTIONS, { p99Ms: 5 }, { voteCount: check.voteCount, status: check.status });
+  }
+  const hwmB = memoryOf(service.pid)?.hwmMb ?? NaN;
+  log(`service (B) memory now: ${JSON.stringify(await service.ask({ type: "memory" }, "memory"))}; peak RSS ${fmt(hwmB, 0)} MB`);
+  await service.stop();
+
+  await runBaseline("after");
+
+  // Ratios use the mean of the baseline runs before and after (the machine drifts).
+  for (const row of rows) {
+    if (row.rps !== null && row.ratio !== null) {
+      row.ratio = row.rps / baselineRps(row.connections);
+      if (row.key === "challenge402") row.met = row.errors === 0 && row.ratio >= 0.5;
+      if (row.key === "quote") row.met = row.errors === 0 && row.ratio >= 0.6;
+      if (row.key === "votes") row.met = row.ratio >= 0.1 && row.errors === 0 && row.details?.consistent === true;
+    }
+  }
+  const peakRssMb = Math.max(hwmA, hwmB);
+  const order: Key[] = ["challenge402", "quote", "votes", "results", "feed", "paid"];
+  rows.sort((a, b) => order.indexOf(a.key) - order.indexOf(b.key));
+
+  const header = ["scenario", "conns", "req/s", "p50 ms", "p99 ms", "errors", "peak RSS MB", "CPU µs/req", "× baseline", "target", "met", "rate limit (defaults: 600/min per IP, 60/min per voter)"];
+  const table = [
+    header,
+    ...[THROUGHPUT_CONNECTIONS, LATENCY_CONNECTIONS].map((c) => [
+      `0. baseline: bare @hono/node-server hello JSON`,
+      String(c),
+      fmt(baselineRps(c), 0),
+      "—",
+      "—",
+      "0",
+      "—",
+      fmt(baselineRuns.cpuUs.reduce((a, b) => a + b, 0) / baselineRuns.cpuUs.length, 0),
+      "1.00",
+      "—",
+      "—",
+      `runs: ${(c === THROUGHPUT_CONNECTIONS ? baselineRuns.c50 : baselineRuns.c10).map((r) => r.toFixed(0)).join(", ")} req/s`,
+    ]),
+    ...rows.map((r) => [
+      r.scenario,
+      String(r.connections),
+      fmt(r.rps, 0),
+      fmt(r.p50Ms, 2),
+      fmt(r.p99Ms, 2),
+      String(r.errors),
+      fmt(r.peakRssMb, 0),
+      fmt(r.cpuUsPerRequest, 0),
+      r.ratio === null ? "—" : fmt(r.ratio, 2),
+      r.target,
+      r.met ? "yes" : "NO",
+      `${r.rateLimit} [${r.env}]`,
+    ]),
+  ];
+  const markdown = [
+    `| ${table[0]!.join(" | ")} |`,
+    `|${table[0]!.map(() => "---").join("|")}|`,
+    ...table.slice(1).map((cells) => `| ${cells.join(" | ")} |`),
+  ].join("\n");
+  const paid = rows.find((r) => r.key === "paid")?.details;
+  const summary = [
+    `load average at start ${machine.loadAvgAtStart.map((l) => l.toFixed(2)).join(" ")}, at end ${loadString()}`,
+    `peak RSS of the service process (VmHWM): ${fmt(peakRssMb, 0)} MB (target < 250 MB: ${peakRssMb < 250 ? "met" : "MISSED"})`,
+    ...(paid
+      ? [
+          `paid creation: ours ${fmt(paid.oursMeanMs as number, 2)} ms mean (p50 ${fmt(paid.oursP50Ms as number, 2)}, p99 ${fmt(paid.oursP99Ms as number, 2)}), ` +
+            `facilitator ${fmt(paid.facilitatorMeanMs as number, 1)} ms (verify ${fmt(paid.verifyMeanMs as number, 1)}, settle ${fmt(paid.settleMeanMs as number, 1)}), agent sees ${fmt(paid.clientMeanMs as number, 1)} ms`,
+        ]
+      : []),
+  ];
+  log("");
+  log(markdown);
+  log("");
+  for (const line of summary) log(line);
+
+  const out = resolve(here, "results.json");
+  writeFileSync(
+    out,
+    `${JSON.stringify(
+      {
+        startedAt: startedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
+        machine: { ...machine, loadAvgAtEnd: loadavg() },
+        setup: {
+          durationSeconds: DURATION,
+          warmupSeconds: WARMUP,
+          connections: { throughput: THROUGHPUT_CONNECTIONS, latency: LATENCY_CONNECTIONS },
+          loadGenerator: "autocannon (parent process), servers in child processes, 127.0.0.1",
+          feedPolls: FEED_POLLS,
+          resultVotes: RESULT_VOTES,
+        },
+        baseline: { rps50: baselineRps(THROUGHPUT_CONNECTIONS), rps10: baselineRps(LATENCY_CONNECTIONS), runs: baselineRuns },
+        peakRssMb: { service: peakRssMb, phaseA: hwmA, phaseB: hwmB },
+        scenarios: rows,
+        markdown,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  log(`wrote ${out}`);
+  if (PROFILE) {
+    rmSync(dataDir, { recursive: true, force: true });
+    log(`CPU profiles of the service: ${profileDir}`);
+  } else {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main()
+  .catch(async (error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await stopAll();
+  });
