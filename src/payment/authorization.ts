@@ -32,12 +32,17 @@ export function readAuthorization(header: string): PresentedAuthorization | unde
   const network = payload.accepted?.network;
   const authorization = (payload.payload as { authorization?: Record<string, unknown> } | undefined)?.authorization;
   if (typeof network !== "string" || !authorization) return undefined;
-  const { from, nonce, value, validBefore } = authorization;
+  const { from, to, nonce, value, validAfter, validBefore } = authorization;
   if (typeof from !== "string" || !ADDRESS.test(from)) return undefined;
+  if (typeof to !== "string" || !ADDRESS.test(to)) return undefined;
   if (typeof nonce !== "string" || !NONCE.test(nonce)) return undefined;
-  const valueText = String(value);
-  const validBeforeText = String(validBefore);
-  if (!UINT.test(valueText) || !UINT.test(validBeforeText)) return undefined;
+  // Canonical decimal strings only, as the official clients send them: lenient parsing downstream
+  // (BigInt("") is 0) must not turn a malformed field into a valid one.
+  for (const field of [value, validAfter, validBefore]) {
+    if (typeof field !== "string" || !UINT.test(field)) return undefined;
+  }
+  const valueText = value as string;
+  const validBeforeText = validBefore as string;
   const validBeforeSeconds = Number(validBeforeText);
   return {
     payload,
