@@ -5,11 +5,12 @@
 //
 //   npm run bench                       the whole run (about 3–4 minutes)
 //   BENCH_DURATION=10                   seconds per throughput/latency scenario (default 10)
-//   BENCH_VOTES=20000                   prepared votes for the vote scenario (default 20,000)
+//   BENCH_VOTES=5000                    votes sent in the vote scenario (default 5,000; prepared beforehand)
 //   BENCH_PAID=40                       sequential paid polls (default 40)
 //   BENCH_WAIT_QUIET=120                wait up to this many seconds for the 1-min load average to fall
 //                                       below 1.0 before measuring (default 0: do not wait)
 //   BENCH_ONLY=votes,results            run only these scenarios (keys below), for iterating
+//   BENCH_NODE_OPTIONS="--expose-gc"   extra node flags for the service process (experiments)
 //   BENCH_PROFILE=1                     CPU-profile the service during each measured window; the
 //                                       profiles (<scenario>.cpuprofile) are kept in the work folder
 //
@@ -31,7 +32,7 @@ import { prepareVoteBodies } from "./lib/voters";
 const here = dirname(fileURLToPath(import.meta.url));
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP = Math.max(1, Math.min(3, Math.round(DURATION / 4)));
-const VOTES = Number(process.env.BENCH_VOTES ?? 20_000);
+const VOTES = Number(process.env.BENCH_VOTES ?? 5_000);
 const PAID = Number(process.env.BENCH_PAID ?? 40);
 const WAIT_QUIET = Number(process.env.BENCH_WAIT_QUIET ?? 0);
 const PROFILE = process.env.BENCH_PROFILE === "1";
@@ -159,7 +160,9 @@ async function main(): Promise<void> {
   };
 
   const startService = async (label: string, env: Record<string, string>) => {
-    const service = await startChild<ServiceReady>(join(here, "service-child.ts"), [JSON.stringify({ DATA_DIR: dataDir, ...env })], join(work, `service-${label}.log`));
+    const service = await startChild<ServiceReady>(join(here, "service-child.ts"), [JSON.stringify({ DATA_DIR: dataDir, ...env })], join(work, `service-${label}.log`), {
+      execArgv: (process.env.BENCH_NODE_OPTIONS ?? "").split(" ").filter(Boolean),
+    });
     trackPid(service.ready.anvilPid);
     log(`service (${label}) at ${service.ready.url}, pid ${service.pid}; limits per IP ${service.ready.limits.perIpPerMinute || "off"}/min, per voter ${service.ready.limits.votesPerVoterPerMinute || "off"}/min`);
     return service;
@@ -231,7 +234,7 @@ async function main(): Promise<void> {
   }
 
   if (wanted("votes")) {
-    const warmupVotes = 1_000;
+    const warmupVotes = 500;
     const prepStarted = performance.now();
     const bodies = await prepareVoteBodies(url, { id: votePoll.id, optionIds: votePoll.optionIds }, VOTES + warmupVotes + THROUGHPUT_CONNECTIONS * 2, {
       prefix: `bench-${startedAt.getTime()}`,

@@ -21,7 +21,7 @@
 // enforce. `created_at` is when that nullifier was first seen for the action.
 //
 // Failure modes for tests: setMode("error-500" | "error-503" | "rate-limited" | "stall" | "normal", { times? }).
-// `requests` records every request in arrival order.
+// `requests` records the latest requests (at least 1,000) in arrival order.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
@@ -64,6 +64,10 @@ export interface WorldIdStandin {
 }
 
 const VERIFY_PATH = /^\/api\/v4\/verify\/([^/]+)$/;
+/** `requests` keeps between MAX_RECORDED and twice that many of the latest requests. */
+const MAX_RECORDED = 1_000;
+/** First-seen times kept per (rp, action, nullifier); the oldest are forgotten past this many. */
+const MAX_NULLIFIERS = 100_000;
 
 export async function startWorldIdStandin(options: WorldIdStandinOptions): Promise<WorldIdStandin> {
   const environment = options.environment ?? "production";
@@ -98,6 +102,9 @@ export async function startWorldIdStandin(options: WorldIdStandinOptions): Promi
     }
     const record: RecordedVerifyRequest = { method: req.method ?? "", path, body, status: 0 };
     requests.push(record);
+    // Bounded, so a long local run (or a load test) does not keep every proof it ever verified: the
+    // oldest half goes once the log is full. Tests look at far fewer requests than that.
+    if (requests.length >= MAX_RECORDED * 2) requests.splice(0, MAX_RECORDED);
 
     const match = VERIFY_PATH.exec(path);
     if (req.method !== "POST" || !match) {
@@ -158,6 +165,7 @@ export async function startWorldIdStandin(options: WorldIdStandinOptions): Promi
     let createdAt = seen.get(key);
     if (!createdAt) {
       createdAt = new Date().toISOString();
+      if (seen.size >= MAX_NULLIFIERS) seen.delete(seen.keys().next().value as string);
       seen.set(key, createdAt);
     }
     return send(res, record, 200, {
