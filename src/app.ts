@@ -9,7 +9,7 @@ import type { Store } from "./db/store";
 import { registerDiscovery } from "./discovery";
 import type { DiscoveryAssets } from "./discovery/assets";
 import { ApiError, errorBody } from "./http/errors";
-import { requestEdge } from "./http/hardening";
+import { requestEdge, requestIdOf } from "./http/hardening";
 import type { Logger } from "./http/logger";
 import { createReadiness, type ReadinessCheck } from "./http/readiness";
 import { createRateLimiter } from "./http/rate-limit";
@@ -94,7 +94,10 @@ export function createApp(deps: AppDeps): OpenAPIHono {
       const code = status === 413 ? "payload_too_large" : status >= 500 ? "internal_error" : "validation_error";
       return c.json(errorBody(code, error.message || "Request rejected."), status);
     }
-    log(`unhandled error on ${c.req.method} ${c.req.path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    log(`unhandled error on ${c.req.method} ${c.req.path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, {
+      level: "error",
+      requestId: requestIdOf(c),
+    });
     return c.json(errorBody("internal_error", "Something went wrong on our side."), 500);
   });
   app.notFound((c) => c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}.`), 404));

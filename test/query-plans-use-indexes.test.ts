@@ -157,6 +157,10 @@ describe("hot queries use their indexes", () => {
     expectIndexed(planOf("feed (cursor)", all(feed, has(`("created_at", "id") <`))), "polls", "polls_by_status_created");
   });
 
+  it("options of a page of polls (feed, polls by payer): the poll_options key for each id, in display order", () => {
+    expectIndexed(planOf("options of polls", all(from("poll_options"), has("json_each"))), "poll_options", "sqlite_autoindex_poll_options_\\d");
+  });
+
   it("votes pagination: votes_by_poll_time, from the cursor on", () => {
     const page = all(from("votes"), has(`"poll_id" = ?`, "limit ?"));
     expectIndexed(planOf("votes (first page)", all(page, not(`("created_at", "id") >`, `"created_at" >`))), "votes", "votes_by_poll_time");

@@ -6,6 +6,7 @@
 // names stays same-origin, so a new write endpoint is closed until someone opens it here on purpose.
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
+import { addResponseHeaders } from "../http/response-headers";
 
 export type CorsAccess = "open" | "same-origin";
 
@@ -58,7 +59,10 @@ const openCors = cors({
   maxAge: 86_400,
 });
 
-const EXPOSE_HEADERS = CORS_EXPOSE_HEADERS.join(",");
+const OPEN_RESPONSE_HEADERS = {
+  "access-control-allow-origin": "*",
+  "access-control-expose-headers": CORS_EXPOSE_HEADERS.join(","),
+};
 
 /** Mount before every route: answers open preflights itself and adds the CORS headers to open responses. */
 export function corsPolicy(): MiddlewareHandler {
@@ -67,11 +71,10 @@ export function corsPolicy(): MiddlewareHandler {
     const method = preflight ? (c.req.header("access-control-request-method") ?? "GET") : c.req.method;
     if (corsAccess(method, c.req.path) !== "open") return next();
     if (preflight) return openCors(c, next);
-    // The headers hono's cors() sets, set on the final response instead of on `c.res` before the route
-    // runs: touching c.res early makes hono copy the route's response into a new one (on
-    // @hono/node-server: a full web Response with a body stream) on every request.
-    await next();
-    c.res.headers.set("Access-Control-Allow-Origin", "*");
-    c.res.headers.set("Access-Control-Expose-Headers", EXPOSE_HEADERS);
+    // The headers hono's cors() sets, gathered with the edge's (src/http/response-headers.ts) rather than
+    // set on `c.res`: touching c.res before the route runs makes hono copy the route's response into a
+    // new one on every request.
+    addResponseHeaders(c, OPEN_RESPONSE_HEADERS);
+    return next();
   };
 }

@@ -1,17 +1,9 @@
-// Structured logs: one JSON object per line with time, level, message, and the request id of the
-// request being served (read from Hono's context storage), so every line of a request can be found.
-// Callers never pass secrets; messages carry ids and codes, not tokens, keys or bodies.
-import { tryGetContext } from "hono/context-storage";
+// Structured logs: one JSON object per line with time, level, message and fields. Lines written while
+// serving a request carry its id (`{ requestId: requestIdOf(c) }`, src/http/hardening.ts), as the access
+// line does, so every line of a request can be found. Callers never pass secrets; messages carry ids and
+// codes, not tokens, keys or bodies.
 
 export type Logger = (message: string, fields?: Record<string, unknown>) => void;
-
-function currentRequestId(): string | undefined {
-  try {
-    return tryGetContext()?.get("requestId" as never) as string | undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Lines to stdout, written once per turn of the event loop instead of one write each: under load that
@@ -41,16 +33,17 @@ export function bufferedStdout(): (line: string) => void {
 let stdoutWriter: ((line: string) => void) | undefined;
 
 export function jsonLogger(write: (line: string) => void = (stdoutWriter ??= bufferedStdout())): Logger {
+  // One access line per request under load: the timestamp string is reused within a millisecond.
+  let lastMs = 0;
+  let lastIso = "";
   return (message, fields) => {
-    const requestId = currentRequestId();
-    write(
-      JSON.stringify({
-        ts: new Date().toISOString(),
-        level: fields?.level ?? "info",
-        msg: message,
-        ...(requestId ? { requestId } : {}),
-        ...fields,
-      }),
-    );
+    const ms = Date.now();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastIso = new Date(ms).toISOString();
+    }
+    const entry: Record<string, unknown> = { ts: lastIso, level: fields?.level ?? "info", msg: message };
+    if (fields) for (const key in fields) if (key !== "level") entry[key] = fields[key];
+    write(JSON.stringify(entry));
   };
 }

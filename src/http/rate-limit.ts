@@ -4,6 +4,7 @@
 // of traffic (see README: "Rate limits").
 import type { Context, MiddlewareHandler } from "hono";
 import { errorBody } from "./errors";
+import { addResponseHeaders } from "./response-headers";
 
 export interface RateLimitRule {
   /** Name shown in logs and the bench ("free", "votes"). */
@@ -61,9 +62,9 @@ export function createRateLimiter(rule: RateLimitRule, options: { now?: () => nu
     const at = now();
     const state = hit(key, at);
     const headers = {
-      "X-RateLimit-Limit": String(rule.limit),
-      "X-RateLimit-Remaining": String(state.remaining),
-      "X-RateLimit-Reset": String(Math.ceil(state.resetAt / 1000)),
+      "x-ratelimit-limit": String(rule.limit),
+      "x-ratelimit-remaining": String(state.remaining),
+      "x-ratelimit-reset": String(Math.ceil(state.resetAt / 1000)),
     };
     if (!state.allowed) {
       const retryAfter = Math.max(1, Math.ceil((state.resetAt - at) / 1000));
@@ -74,11 +75,12 @@ export function createRateLimiter(rule: RateLimitRule, options: { now?: () => nu
           rule: rule.name,
         }),
         429,
-        { ...headers, "Retry-After": String(retryAfter) },
+        { ...headers, "retry-after": String(retryAfter) },
       );
     }
-    await next();
-    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+    // Before the route runs, with the edge's headers (src/http/response-headers.ts).
+    addResponseHeaders(c, headers);
+    return next();
   };
 
   return { middleware, hit, size: () => windows.size };

@@ -2,6 +2,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { ConfigProblem } from "../config";
 import { ApiError, errorResponse } from "../http/errors";
+import { respond } from "../http/response-headers";
 import { ErrorResponse, PaymentRequiredResponse } from "../http/openapi-shapes";
 import { resolveNetworkAlias, type NetworkSpec } from "./networks";
 import type { PaymentServer } from "./payment-server";
@@ -61,21 +62,38 @@ function parseMaxResponses(raw: string | undefined): number {
 }
 
 const QUOTE_CACHE_LIMIT = 2_000;
+const JSON_HEADERS = { "content-type": "application/json" };
+
+/** One query parameter given at most once (hono's validator answered 400 to a repeated one too). */
+function single(params: URLSearchParams, name: keyof z.infer<typeof QuoteQuery>): string | undefined {
+  const values = params.getAll(name);
+  if (values.length > 1) throw new ApiError(400, "validation_error", `${name}: give it once.`, name);
+  return values[0];
+}
 
 export function registerQuote(app: OpenAPIHono, deps: QuoteDeps): void {
-  const quotes = new Map<string, string>();
-  app.openapi(quoteRoute, async (c) => {
+  // A quote depends only on its query string: the answer to each one is serialised once and then served
+  // as is, before any parsing (the challenge inside is itself built once per maxResponses). The route is
+  // documented in /openapi.json as declared above and validated here by hand: the generic validator
+  // re-parsed the query on every request for nothing (issue 8).
+  const served = new Map<string, string>();
+  app.openAPIRegistry.registerPath(quoteRoute);
+  app.get(quoteRoute.path, async (c) => {
+    const url = c.req.url;
+    const queryAt = url.indexOf("?");
+    const search = queryAt === -1 ? "" : url.slice(queryAt + 1);
+    const hit = served.get(search);
+    if (hit !== undefined) return respond(c, 200, hit, JSON_HEADERS);
     try {
-      // The route's validator already parsed the query string: read it from there, not again.
-      const query = c.req.valid("query");
-      const maxResponses = parseMaxResponses(query.maxResponses);
+      const params = new URLSearchParams(search);
+      const maxResponses = parseMaxResponses(single(params, "maxResponses"));
       const problem = deps.problems.find((p) => p.area === "payment");
       if (problem || !deps.payments) {
         throw new ApiError(503, "payment_not_configured", problem ? `${problem.message} (missing ${problem.variable})` : "Payments are not configured.");
       }
       const payments = deps.payments;
       let network: string | undefined;
-      const filter = query.network;
+      const filter = single(params, "network");
       if (filter !== undefined) {
         const spec = resolveNetworkAlias(filter, deps.knownNetworks);
         const enabledNames = payments.networks.map((n) => n.spec.key).join(", ");
@@ -88,27 +106,23 @@ export function registerQuote(app: OpenAPIHono, deps: QuoteDeps): void {
       if (!payments.isReady() && !(await payments.initialize())) {
         throw new ApiError(503, "facilitator_unavailable", "The payment facilitator cannot be reached; try again shortly.");
       }
-      // A quote depends only on (maxResponses, network): serialised once, then served as is.
-      const key = `${maxResponses}|${network ?? ""}`;
-      let json = quotes.get(key);
-      if (json === undefined) {
-        const price = pollPrice(maxResponses);
-        const challenge = await payments.challenge(maxResponses, network);
-        json = JSON.stringify({
-          maxResponses,
-          costUsdc: usdcNumber(price.costAtomic),
-          costAtomic: price.costAtomic.toString(),
-          rewardPoolUsdc: usdcNumber(price.rewardPoolAtomic),
-          qualiFeeUsdc: usdcNumber(price.feeAtomic),
-          x402Version: 2 as const,
-          paymentRequired: challenge.paymentRequired,
-        });
-        if (quotes.size >= QUOTE_CACHE_LIMIT) quotes.delete(quotes.keys().next().value as string);
-        quotes.set(key, json);
-      }
-      return c.body(json, 200, { "Content-Type": "application/json" }) as never;
+      const price = pollPrice(maxResponses);
+      const challenge = await payments.challenge(maxResponses, network);
+      const json = JSON.stringify({
+        maxResponses,
+        costUsdc: usdcNumber(price.costAtomic),
+        costAtomic: price.costAtomic.toString(),
+        rewardPoolUsdc: usdcNumber(price.rewardPoolAtomic),
+        qualiFeeUsdc: usdcNumber(price.feeAtomic),
+        x402Version: 2 as const,
+        paymentRequired: challenge.paymentRequired,
+      });
+      // Bounded: a client sending endless distinct query strings only churns it.
+      if (served.size >= QUOTE_CACHE_LIMIT) served.delete(served.keys().next().value as string);
+      served.set(search, json);
+      return respond(c, 200, json, JSON_HEADERS);
     } catch (error) {
-      if (error instanceof ApiError) return errorResponse(c, error) as never;
+      if (error instanceof ApiError) return errorResponse(c, error);
       throw error;
     }
   });

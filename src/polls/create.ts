@@ -12,6 +12,9 @@ import type { PaymentRow } from "../db/schema";
 import type { Store } from "../db/store";
 import { isUniqueViolation } from "../db/store";
 import { ApiError, errorBody, errorResponse } from "../http/errors";
+import { requestIdOf } from "../http/hardening";
+import type { Logger } from "../http/logger";
+import { respond } from "../http/response-headers";
 import { validationError } from "../http/validation";
 import { ModerationUnavailableError, type Moderator } from "../moderation/moderator";
 import { moderationInputFromPoll } from "../moderation/input";
@@ -50,7 +53,7 @@ export interface CreatePollDeps {
   startedAt?: Date;
   /** Test-only crash points (local mode): called at each step between verification and response. */
   crashPoint?: (point: CrashPoint) => void;
-  log: (message: string) => void;
+  log: Logger;
 }
 
 export type CrashPoint = "after_verify" | "after_claim" | "after_settlement" | "after_activation";
@@ -145,7 +148,7 @@ function checkContextualRules(input: CreatePollInput, deps: CreatePollDeps): voi
 function challengeResponse(c: Context, challenge: Challenge, error?: string) {
   // The plain challenge is served as built once (header and body), never re-serialised.
   if (!error) {
-    return c.body(challenge.json, 402, { "Content-Type": "application/json", "PAYMENT-REQUIRED": challenge.header, "Cache-Control": "no-store" });
+    return respond(c, 402, challenge.json, { "content-type": "application/json", "payment-required": challenge.header, "cache-control": "no-store" });
   }
   const body = { ...challenge.paymentRequired, error };
   return c.json(body, 402, { "PAYMENT-REQUIRED": encodePaymentRequiredHeader(body as never), "Cache-Control": "no-store" });
@@ -245,7 +248,7 @@ async function handleCreatePoll(c: Context<CreateEnv>, deps: CreatePollDeps): Pr
     }
   } catch (error) {
     if (error instanceof ModerationUnavailableError) {
-      deps.log(`moderation unavailable: ${error.message}`);
+      deps.log(`moderation unavailable: ${error.message}`, { level: "warn", requestId: requestIdOf(c) });
       return errorResponse(
         c,
         new ApiError(503, "moderation_unavailable", "Content moderation is unavailable; you were not charged. Try again shortly."),
@@ -392,11 +395,11 @@ async function finalize(c: Context<CreateEnv>, deps: CreatePollDeps): Promise<Re
         // The facilitator answered: the transfer did not happen. Free the authorization.
         reason = settlement.errorReason ?? "settlement_failed";
         await deps.store.batch([failPoll(db, claim.pollId), markClaimFailed(db, claim.paymentId, reason)]);
-        deps.log(`settlement failed for poll ${claim.pollId}: ${reason}`);
+        deps.log(`settlement failed for poll ${claim.pollId}: ${reason}`, { level: "warn", requestId: requestIdOf(c) });
       } else {
         // Outcome unknown: the poll stays pending_payment until reconciled from the chain.
         reason = "settlement_outcome_unknown";
-        deps.log(`settlement outcome unknown for poll ${claim.pollId}; left pending_payment for reconciliation`);
+        deps.log(`settlement outcome unknown for poll ${claim.pollId}; left pending_payment for reconciliation`, { level: "warn", requestId: requestIdOf(c) });
       }
     } else {
       const presented = res.headers.get("PAYMENT-REQUIRED");
@@ -415,7 +418,7 @@ async function finalize(c: Context<CreateEnv>, deps: CreatePollDeps): Promise<Re
     const message = claim
       ? "The payment facilitator failed while settling; if the payment lands on chain the poll is activated."
       : "The payment facilitator failed; you were not charged. Try again shortly.";
-    if (claim) deps.log(`facilitator error while settling poll ${claim.pollId}; left pending_payment`);
+    if (claim) deps.log(`facilitator error while settling poll ${claim.pollId}; left pending_payment`, { level: "error", requestId: requestIdOf(c) });
     const code = res.status === 502 ? "facilitator_unavailable" : "internal_error";
     return c.json(errorBody(code, message, undefined, claim ? { pollId: claim.pollId } : undefined), res.status);
   }

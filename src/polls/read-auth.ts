@@ -2,11 +2,10 @@
 // or `Authorization: Bearer <token>`. Unknown or unsettled poll → 404, no token → 401, wrong token → 403.
 import type { Context } from "hono";
 import type { ConfigProblem } from "../config";
-import type { PollRow } from "../db/schema";
 import type { Store } from "../db/store";
 import { ApiError } from "../http/errors";
 import type { ReadTokens } from "./read-token";
-import { findPoll } from "./repo";
+import { findReadSidePoll, type ReadSidePollRow } from "./repo";
 
 export interface ReadAuthDeps {
   store: Store;
@@ -31,8 +30,8 @@ export async function pollForReader(
   deps: ReadAuthDeps,
   pollId: string,
   options: { allowPublic?: boolean } = {},
-): Promise<PollRow> {
-  const poll = await findPoll(deps.store.db, pollId);
+): Promise<ReadSidePollRow> {
+  const poll = await findReadSidePoll(deps.store.db, pollId);
   if (!poll || poll.status === "pending_payment" || poll.status === "payment_failed") {
     throw new ApiError(404, "poll_not_found", "No settled poll has this id.", "id");
   }

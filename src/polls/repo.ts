@@ -1,5 +1,5 @@
 // SQL for polls and their options.
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import { runTemplated } from "../db/compiled";
 import type { Database, NewPoll, PollOptionRow, PollRow } from "../db/schema";
 
@@ -48,6 +48,21 @@ export async function findPoll(db: Kysely<Database>, pollId: string): Promise<Po
   return rows[0];
 }
 
+/** What the read side needs of a poll (access checks and the results header): a third of a row. */
+export const READ_SIDE_POLL_COLUMNS = ["id", "status", "vote_count", "max_responses", "expires_at", "completed_at", "public_results"] as const;
+export type ReadSidePollRow = Pick<PollRow, (typeof READ_SIDE_POLL_COLUMNS)[number]>;
+
+export async function findReadSidePoll(db: Kysely<Database>, pollId: string): Promise<ReadSidePollRow | undefined> {
+  const rows = await runTemplated<ReadSidePollRow>(
+    db,
+    "findReadSidePoll",
+    ["pollId"],
+    (d, p) => d.selectFrom("polls").select(READ_SIDE_POLL_COLUMNS).where("id", "=", p.pollId!),
+    [pollId],
+  );
+  return rows[0];
+}
+
 export function findOptions(db: Kysely<Database>, pollId: string): Promise<PollOptionRow[]> {
   return runTemplated<PollOptionRow>(
     db,
@@ -58,16 +73,26 @@ export function findOptions(db: Kysely<Database>, pollId: string): Promise<PollO
   );
 }
 
-/** Options of several polls at once (list pages), in display order. */
+/**
+ * Options of several polls at once (list pages), in display order. The ids travel as one JSON array
+ * parameter (json_each, in SQLite and D1), so the statement is the same for any page size: compiled and
+ * prepared once instead of once per distinct length.
+ */
 export function findOptionsOfPolls(db: Kysely<Database>, pollIds: readonly string[]): Promise<PollOptionRow[]> {
   if (pollIds.length === 0) return Promise.resolve([]);
-  return db
-    .selectFrom("poll_options")
-    .selectAll()
-    .where("poll_id", "in", pollIds)
-    .orderBy("poll_id")
-    .orderBy("position")
-    .execute();
+  return runTemplated<PollOptionRow>(
+    db,
+    "findOptionsOfPolls",
+    ["pollIds"],
+    (d, p) =>
+      d
+        .selectFrom("poll_options")
+        .selectAll()
+        .where(sql<boolean>`poll_id IN (SELECT value FROM json_each(${p.pollIds}))`)
+        .orderBy("poll_id")
+        .orderBy("position"),
+    [JSON.stringify(pollIds)],
+  );
 }
 
 export function groupOptionsByPoll(options: readonly PollOptionRow[]): Map<string, PollOptionRow[]> {

@@ -5,6 +5,7 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { runTemplated } from "../db/compiled";
 import type { PollOptionRow } from "../db/schema";
 import { ErrorResponse } from "../http/openapi-shapes";
+import { respond } from "../http/response-headers";
 import { POLLS_PATH } from "../payment/payment-server";
 import { AGE_BANDS } from "../voting/demographics";
 import { visibleStatus } from "./lifecycle";
@@ -108,10 +109,27 @@ function buckets(
 
 export { ReadTokenHeaders };
 
+/** Results documents kept per poll (the most recently computed polls first out past this many). */
+const RESULTS_CACHE_LIMIT = 1_000;
+const JSON_HEADERS = { "content-type": "application/json" };
+
 export function registerResults(app: OpenAPIHono, deps: ResultsDeps): void {
-  app.openapi(resultsRoute, async (c) => {
-    const { id } = c.req.valid("param");
+  // A poll's results change only with a vote, and a vote changes its vote_count in the same batch as
+  // every counter shown here; so a document computed at a given (vote_count, status, completion, visible
+  // status) is served again as long as the poll row — read on every request anyway, for the read-token
+  // check and the 404 — still says the same. Nothing is ever served stale, on one instance or many.
+  const documents = new Map<string, { version: string; json: string }>();
+  // Documented from the route above; the generic validators (params, and every header for the token
+  // ones) re-parsed each request for nothing: the id is taken as is and the token is read by read-auth.
+  app.openAPIRegistry.registerPath(resultsRoute);
+  app.get(`${POLLS_PATH}/:id/results`, async (c) => {
+    const id = c.req.param("id");
     const poll = await pollForReader(c, deps, id, { allowPublic: true });
+    const status = visibleStatus(poll, deps.now());
+    const version = `${poll.vote_count}|${poll.status}|${status}|${poll.completed_at ?? ""}`;
+    const cached = documents.get(id);
+    if (cached?.version === version) return respond(c, 200, cached.json, JSON_HEADERS);
+
     const [options, demographicRows] = await Promise.all([
       findOptions(deps.store.db, id),
       runTemplated<{ dimension: string; value: string; option_id: string; count: number }>(
@@ -134,30 +152,31 @@ export function registerResults(app: OpenAPIHono, deps: ResultsDeps): void {
       (a, b) => AGE_BANDS.indexOf(a.value as never) - AGE_BANDS.indexOf(b.value as never),
     );
     const stated = (list: Bucket[]) => list.reduce((sum, bucket) => sum + bucket.count, 0);
-    return c.json(
-      {
-        pollId: poll.id,
-        status: visibleStatus(poll, deps.now()),
-        voteCount: n,
-        maxResponses: poll.max_responses,
-        completedAt: poll.completed_at,
-        options: options.map((o) => {
-          const [low, high] = wilsonInterval(o.vote_count, n);
-          return {
-            id: o.id,
-            text: o.text,
-            count: o.vote_count,
-            share: n > 0 ? round4(o.vote_count / n) : 0,
-            ci95: [round4(low), round4(high)] as [number, number],
-          };
-        }),
-        demographics: {
-          country,
-          ageBand,
-          notStated: { country: Math.max(0, n - stated(country)), ageBand: Math.max(0, n - stated(ageBand)) },
-        },
+    const json = JSON.stringify({
+      pollId: poll.id,
+      status,
+      voteCount: n,
+      maxResponses: poll.max_responses,
+      completedAt: poll.completed_at,
+      options: options.map((o) => {
+        const [low, high] = wilsonInterval(o.vote_count, n);
+        return {
+          id: o.id,
+          text: o.text,
+          count: o.vote_count,
+          share: n > 0 ? round4(o.vote_count / n) : 0,
+          ci95: [round4(low), round4(high)] as [number, number],
+        };
+      }),
+      demographics: {
+        country,
+        ageBand,
+        notStated: { country: Math.max(0, n - stated(country)), ageBand: Math.max(0, n - stated(ageBand)) },
       },
-      200,
-    );
+    } satisfies z.infer<typeof PollResults>);
+    documents.delete(id);
+    if (documents.size >= RESULTS_CACHE_LIMIT) documents.delete(documents.keys().next().value as string);
+    documents.set(id, { version, json });
+    return respond(c, 200, json, JSON_HEADERS);
   });
 }

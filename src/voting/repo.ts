@@ -30,11 +30,30 @@ export async function pruneWorldIdRequests(store: Store, now: Date): Promise<num
   return result?.changes ?? 0;
 }
 
+/** The columns a feed card shows: a whole row would build twice as many values per poll (issue 8). */
+export const FEED_POLL_COLUMNS = [
+  "id",
+  "status",
+  "question",
+  "description",
+  "more_info_url",
+  "media_url",
+  "media_type",
+  "layout_type",
+  "max_responses",
+  "vote_count",
+  "expires_at",
+  "network",
+  "created_at",
+] as const satisfies readonly (keyof PollRow)[];
+
+export type FeedPollRow = Pick<PollRow, (typeof FEED_POLL_COLUMNS)[number]>;
+
 /** Active polls a voter can answer now, newest first: settled, not expired, not full. */
 export function findVotablePolls(
   db: Kysely<Database>,
   options: { now: string; limit: number; after?: CursorPosition },
-): Promise<PollRow[]> {
+): Promise<FeedPollRow[]> {
   // Walks polls_by_status_created newest first and stops after `limit` matches. The unary + keeps
   // SQLite from picking polls_by_status_expiry instead (which would read and sort every active poll);
   // the cursor is a row-value range, so a later page starts where the last one ended. Compiled once.
@@ -42,7 +61,7 @@ export function findVotablePolls(
   const build = (d: Kysely<Database>, p: Record<string, string>) => {
     let query = d
       .selectFrom("polls")
-      .selectAll()
+      .select(FEED_POLL_COLUMNS)
       .where("status", "=", "active")
       .where(sql<string>`+expires_at`, ">", p.now!)
       .where("vote_count", "<", sql<number>`max_responses`);
@@ -53,8 +72,8 @@ export function findVotablePolls(
       .limit(p.limit as unknown as number);
   };
   return after
-    ? runTemplated<PollRow>(db, "findVotablePolls:after", ["now", "limit", "createdAt", "id"], build, [options.now, options.limit, after.createdAt, after.id])
-    : runTemplated<PollRow>(db, "findVotablePolls", ["now", "limit"], build, [options.now, options.limit]);
+    ? runTemplated<FeedPollRow>(db, "findVotablePolls:after", ["now", "limit", "createdAt", "id"], build, [options.now, options.limit, after.createdAt, after.id])
+    : runTemplated<FeedPollRow>(db, "findVotablePolls", ["now", "limit"], build, [options.now, options.limit]);
 }
 
 export function findRewardBalances(db: Kysely<Database>, address: string) {

@@ -16,7 +16,8 @@ import { findOptions, findOptionsOfPolls, findPoll, groupOptionsByPoll } from ".
 import { payoutSummaries, unpaidByNetwork } from "../payouts/repo";
 import { payoutView } from "../payouts/views";
 import { recordVote } from "./record-vote";
-import { findRewardBalances, findVotablePolls, findWorldIdRequest, insertWorldIdRequest } from "./repo";
+import { findRewardBalances, findVotablePolls, findWorldIdRequest, insertWorldIdRequest, type FeedPollRow } from "./repo";
+import { respond } from "../http/response-headers";
 import {
   CastVoteBody,
   CastVoteResponse,
@@ -184,6 +185,8 @@ function worldIdOrThrow(deps: VotingDeps): WorldIdVerifier {
   return deps.worldId;
 }
 
+const JSON_HEADERS = { "content-type": "application/json" };
+
 function shuffled<T>(items: readonly T[]): T[] {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
@@ -197,7 +200,7 @@ function networkLabel(deps: VotingDeps, network: string): string {
   return deps.knownNetworks.find((spec) => spec.network === network)?.label ?? network;
 }
 
-function toVoterPoll(deps: VotingDeps, poll: PollRow, options: readonly PollOptionRow[], now: Date): z.infer<typeof VoterPoll> {
+function toVoterPoll(deps: VotingDeps, poll: FeedPollRow, options: readonly PollOptionRow[], now: Date): z.infer<typeof VoterPoll> {
   return {
     id: poll.id,
     url: `${deps.publicBaseUrl}/polls/${poll.id}`,
@@ -279,13 +282,11 @@ export function registerVoting(app: OpenAPIHono, deps: VotingDeps): void {
     const options = await findOptionsOfPolls(db, page.map((p) => p.id));
     const byPoll = groupOptionsByPoll(options);
     const last = page.at(-1);
-    return c.json(
-      {
-        polls: page.map((poll) => toVoterPoll(deps, poll, byPoll.get(poll.id) ?? [], now)),
-        nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
-      },
-      200,
-    );
+    const body = {
+      polls: page.map((poll) => toVoterPoll(deps, poll, byPoll.get(poll.id) ?? [], now)),
+      nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
+    };
+    return respond(c, 200, JSON.stringify(body), JSON_HEADERS) as never;
   });
 
   app.openapi(voterPollRoute, async (c) => {

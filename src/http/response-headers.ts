@@ -1,0 +1,72 @@
+// The headers the edge middlewares give every response (request id, security headers, CORS, rate-limit
+// counters), gathered per request in ONE plain object instead of being set one by one on `c.res`.
+//
+// Why: on @hono/node-server a Response built with a plain header record is written straight to the
+// socket, while touching `response.headers` turns it into a WHATWG Headers object that validates, copies
+// and sorts every name and value in JavaScript — for a 402 that includes the 7 KB PAYMENT-REQUIRED, and
+// it was the largest single cost of answering a challenge (issue 8). Hot routes answer through
+// `respond()`, which builds the response once with every header; any other response gets the gathered
+// headers set by requestEdge after the route ran, as before.
+//
+// Writers add their headers BEFORE calling next(): once a route has answered through respond(), later
+// additions could not reach the response.
+import type { Context } from "hono";
+
+const BAG = "responseHeaderBag";
+
+interface HeaderBag {
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  /** The response respond() built with these headers (a middleware may still replace it). */
+  builtInto: Response | undefined;
+}
+
+// Header records are built by copying into a fresh object literal: adding keys to an object made by
+// spread syntax measured 20–30 µs per response here, copying into {} under 1 µs.
+function copyInto(target: Record<string, string>, source: Readonly<Record<string, string>>): Record<string, string> {
+  for (const name in source) target[name] = source[name]!;
+  return target;
+}
+
+/** Starts the request's header bag (requestEdge) with the headers every response gets. */
+export function openHeaderBag(c: Context, initial: Readonly<Record<string, string>>, requestId: string): HeaderBag {
+  const headers = copyInto({}, initial);
+  headers["x-request-id"] = requestId;
+  const bag: HeaderBag = { headers, builtInto: undefined };
+  c.set(BAG as never, bag as never);
+  return bag;
+}
+
+/** Adds headers (lower-case names) for this request's response, whatever route answers it. */
+export function addResponseHeaders(c: Context, headers: Record<string, string>): void {
+  const bag = c.get(BAG as never) as HeaderBag | undefined;
+  if (bag) {
+    copyInto(bag.headers, headers);
+    // Added after respond() answered: requestEdge sets them all on the response the usual way.
+    bag.builtInto = undefined;
+    return;
+  }
+  // No edge middleware (a router mounted on its own, in a test): hono's own prepared headers.
+  for (const name in headers) c.header(name, headers[name]);
+}
+
+/**
+ * The response of a hot route: status, a string body and its own headers (lower-case names), with the
+ * request's gathered headers, built in one go. Same bytes on the wire as c.body(...) plus requestEdge.
+ */
+export function respond(c: Context, status: number, body: string, headers: Record<string, string>): Response {
+  const bag = c.get(BAG as never) as HeaderBag | undefined;
+  if (!bag) return c.body(body, status as never, headers);
+  // The edge's headers win, as they do when requestEdge sets them after the route.
+  const response = new Response(body, { status, headers: copyInto(copyInto({}, headers), bag.headers) });
+  bag.builtInto = response;
+  return response;
+}
+
+/** requestEdge, after the route: puts the gathered headers on the response unless respond() built it. */
+export function applyHeaderBag(c: Context, bag: HeaderBag): void {
+  if (c.res === bag.builtInto) return;
+  const headers = c.res.headers;
+  for (const name in bag.headers) headers.set(name, bag.headers[name]!);
+  headers.delete("x-powered-by");
+}
