@@ -130,9 +130,17 @@ export function openSqliteStore(filename: string, options: SqliteStoreOptions = 
     setImmediate(flush);
   };
 
+  // total_changes(): rows this connection changed (counted even if rolled back: only ever too eager);
+  // data_version: moves when another connection commits (a backup restore, a seeding script).
+  const versionStatement = sqlite.prepare("SELECT total_changes() AS changes, (SELECT data_version FROM pragma_data_version()) AS other").raw();
+
   return {
     db,
     sqlite,
+    changeVersion() {
+      const [changes, other] = versionStatement.get() as [number, number];
+      return `${changes}:${other}`;
+    },
     batch(queries) {
       if (!groupCommit) {
         try {

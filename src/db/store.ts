@@ -13,6 +13,12 @@ export interface Store {
   readonly db: Kysely<Database>;
   /** Runs the statements in order, atomically: all of them take effect or none does. */
   batch(queries: readonly Compilable[]): Promise<BatchResult[]>;
+  /**
+   * A token that differs whenever the data may have changed since it was last read (SQLite: this
+   * connection's row changes and other connections' commits). Absent where that cannot be known cheaply
+   * (D1, where other isolates write): read caches keyed on it are then simply off.
+   */
+  changeVersion?(): string;
   close(): Promise<void>;
 }
 

@@ -18,6 +18,7 @@ import { payoutView } from "../payouts/views";
 import { recordVote } from "./record-vote";
 import { findRewardBalances, findVotablePolls, findWorldIdRequest, insertWorldIdRequest, type FeedPollRow } from "./repo";
 import { respond } from "../http/response-headers";
+import { createFeedPages } from "./feed-pages";
 import {
   CastVoteBody,
   CastVoteResponse,
@@ -272,18 +273,21 @@ async function refusal(deps: VotingDeps, pollId: string, nonce: string, at: Date
 export function registerVoting(app: OpenAPIHono, deps: VotingDeps): void {
   const { db } = deps.store;
 
+  const feedPages = createFeedPages(deps.store);
   app.openapi(voterPollsRoute, async (c) => {
     const query = c.req.valid("query");
     const limit = parseLimit(query.limit, 100, 20);
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
     const now = deps.now();
-    const rows = await findVotablePolls(db, { now: now.toISOString(), limit: limit + 1, ...(after ? { after } : {}) });
+    const { rows, optionsByPoll } = await feedPages.read(`${limit}|${query.cursor ?? ""}`, now.getTime(), async () => {
+      const found = await findVotablePolls(db, { now: now.toISOString(), limit: limit + 1, ...(after ? { after } : {}) });
+      const options = await findOptionsOfPolls(db, found.slice(0, limit).map((p) => p.id));
+      return { rows: found, optionsByPoll: groupOptionsByPoll(options) };
+    });
     const page = rows.slice(0, limit);
-    const options = await findOptionsOfPolls(db, page.map((p) => p.id));
-    const byPoll = groupOptionsByPoll(options);
     const last = page.at(-1);
     const body = {
-      polls: page.map((poll) => toVoterPoll(deps, poll, byPoll.get(poll.id) ?? [], now)),
+      polls: page.map((poll) => toVoterPoll(deps, poll, optionsByPoll.get(poll.id) ?? [], now)),
       nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
     };
     return respond(c, 200, JSON.stringify(body), JSON_HEADERS) as never;
