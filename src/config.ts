@@ -66,6 +66,12 @@ export interface Config {
      */
     allowLoopbackForTests: boolean;
   };
+  /**
+   * The Node server's V8 heap growing factor, in percent over the live heap (V8's --heap-growing-percent):
+   * the old generation is collected once it grows this much past what the last full collection kept.
+   * 0 leaves V8's own heuristics, which on a large machine let the heap grow up to 4× before collecting.
+   */
+  heapGrowingPercent: number;
   /** Local-mode crash-test hook: SIGKILL ourselves at this step of a paid creation. */
   testCrashAt: "after_verify" | "after_claim" | "after_settlement" | "after_activation" | undefined;
   /** Voter payouts on chain (src/payouts/). Keys are never logged. */
@@ -177,6 +183,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_VOTES_PER_MINUTE: integerIn(0, 1_000_000, 60),
   WEBHOOK_TIMEOUT_MS: integerIn(100, 60_000, 10_000),
   WEBHOOK_DISPATCH_INTERVAL_MS: integerIn(50, 60_000, 2_000),
+  HEAP_GROWING_PERCENT: integerIn(0, 1_000, 30),
   WEBHOOK_ALLOW_LOOPBACK_FOR_TESTS: booleanFlag,
   QUALI_TEST_CRASH_AT: z.preprocess(
     emptyToUndefined,
@@ -328,6 +335,7 @@ export function loadConfig(env: Env = process.env): Config {
       dispatchIntervalMs: e.WEBHOOK_DISPATCH_INTERVAL_MS,
       allowLoopbackForTests: e.WEBHOOK_ALLOW_LOOPBACK_FOR_TESTS,
     },
+    heapGrowingPercent: e.HEAP_GROWING_PERCENT,
     testCrashAt: e.QUALI_TEST_CRASH_AT,
     payouts: {
       privateKey: e.PAYOUT_PRIVATE_KEY,

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { AddressInfo } from "node:net";
+import { setFlagsFromString } from "node:v8";
 import { serve, type ServerType } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
@@ -122,6 +123,12 @@ const LIFECYCLE_SWEEP_INTERVAL_MS = 30_000;
 export async function startServer(initialConfig: Config, options: StartOptions = {}): Promise<RunningServer> {
   const log = options.log ?? ((message: string) => console.log(message));
   const startedAt = new Date();
+  // Bound V8's heap growth (HEAP_GROWING_PERCENT, default 30%; issue 8). With its own heuristics on a large
+  // machine V8 lets the old generation grow up to 4× the live heap before a full collection, so what the
+  // vote path promotes (requests in flight survive young collections) piled up as garbage: ~60 MB live,
+  // 250–290 MB resident. Collected at 1.3× it stays near 200 MB, for no measurable CPU. The factor is read
+  // at every full collection, so setting it now applies from the next one on.
+  if (initialConfig.heapGrowingPercent > 0) setFlagsFromString(`--heap-growing-percent=${initialConfig.heapGrowingPercent}`);
   // Listen first: with PORT=0 the public URL (and so the paid resource URL) is known only then.
   // The node-server env ({ incoming, outgoing }) is passed through: getConnInfo reads the socket from it.
   let handler: ((request: Request, env: unknown) => Response | Promise<Response>) | undefined;

@@ -27,7 +27,7 @@ import { createLocalFacilitator, serveFacilitatorOverHttp, type FacilitatorHttpS
 import { BASE } from "../src/payment/networks";
 import { installedPackage } from "../src/pages/static-node";
 import { VENDOR_PREFIX, VENDORED } from "../src/pages/index";
-import { simulateWorldIdProof } from "../src/voting/world-id-simulator";
+import { simulateWorldIdProof, type SimulatedWorldIdNetwork } from "../src/voting/world-id-simulator";
 import { startWorldIdStandin, type WorldIdStandin } from "../src/voting/world-id-standin";
 import { pollBody } from "./support/harness";
 import { startOpenAIModerationStandin, type OpenAIModerationStandin } from "./support/openai-moderation-standin";
@@ -46,6 +46,8 @@ const QUALI_CALLBACK_SECRET = "workers-scenario-contract-secret";
 const RP_ID = "rp_workers_scenario";
 const APP_ID = "app_workers_scenario";
 const RP_SIGNING_KEY = `0x${randomBytes(32).toString("hex")}` as const;
+// The simulated World ID network this test plays (World App + nodes), sharing its key with the portal stand-in.
+const NETWORK: SimulatedWorldIdNetwork = { key: new Uint8Array(randomBytes(32)), relyingParties: [{ rpId: RP_ID, signerAddress: privateKeyToAddress(RP_SIGNING_KEY) }] };
 
 let anvil: AnvilProcess;
 let facilitatorHttp: FacilitatorHttpServer;
@@ -80,7 +82,7 @@ async function vote(pollId: string, optionId: string, human: string) {
   if (request.status !== 200) return request;
   const view = request.body as WorldIdRequestView;
   expect(view.simulated).toBe(false);
-  const proof = simulateWorldIdProof({ rpContext: view.idkit.rp_context, action: view.idkit.action, signal: view.signal, human });
+  const proof = simulateWorldIdProof({ network: NETWORK, rpContext: view.idkit.rp_context, action: view.idkit.action, signal: view.signal, human });
   return castVote(base, pollId, { optionId, payoutAddress, proof, demographics: { country: human.endsWith("7") ? "DE" : "FR", ageBand: "25-34" } });
 }
 
@@ -105,7 +107,7 @@ beforeAll(async () => {
     }),
   );
   openai = await startOpenAIModerationStandin();
-  portal = await startWorldIdStandin({ relyingParties: [{ rpId: RP_ID, appId: APP_ID, signerAddress: privateKeyToAddress(RP_SIGNING_KEY) }] });
+  portal = await startWorldIdStandin({ relyingParties: [{ rpId: RP_ID, appId: APP_ID }], networkKey: NETWORK.key });
   // Poll A's receiver refuses the first attempt (sent right after the completing vote) and takes the
   // retry, which only scheduled() sends.
   hookA = await startReceiver((_request, index) => (index === 0 ? { status: 503, body: "busy" } : { status: 200, body: "ok" }), "/hook-a");

@@ -1,15 +1,21 @@
 // Votes are verified with World ID through the same verifier code production uses, here against the
-// portal stand-in (its own instance, over real HTTP): a good proof is accepted and forwarded unchanged;
-// a rejected, re-used, mis-bound or foreign proof is refused; a portal outage records nothing.
+// portal stand-in (its own instance, over real HTTP, sharing the simulated network key with the service's
+// simulator through DATA_DIR/world-id-network-key): a good proof is accepted and forwarded unchanged; a
+// rejected, re-used, mis-bound, altered or foreign proof is refused; a request the relying party never
+// signed gets no proof at all; a portal outage records nothing.
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signRequest } from "@worldcoin/idkit-core/signing";
 import { prepareVote, submitPrepared, errorCode, type PreparedVote } from "../scripts/lib/voter";
 import { hashSignal, pollAction } from "../src/voting/world-id";
-import { simulateWorldIdProof } from "../src/voting/world-id-simulator";
+import { simulateWorldIdProof, SimulationError, type SimulatedWorldIdNetwork } from "../src/voting/world-id-simulator";
 import { startWorldIdStandin, type WorldIdStandin } from "../src/voting/world-id-standin";
-import { signerAddressOf } from "../src/voting/world-id-setup";
+import { localNetworkKey, NETWORK_KEY_FILE, signerAddressOf } from "../src/voting/world-id-setup";
 import { startLocalService, type LocalService } from "./support/harness";
 import { createPaidPoll, type CreatedPoll } from "./support/polls";
 
@@ -21,14 +27,17 @@ const ATTACKER_KEY = `0x${"7b".repeat(32)}`;
 let standin: WorldIdStandin;
 let service: LocalService;
 let standinPort: number;
+// The service's data directory holds the simulated network key (created here, loaded by the service).
+const dataDir = mkdtempSync(join(tmpdir(), "quali-world-id-"));
+const network: SimulatedWorldIdNetwork = { key: localNetworkKey(dataDir), relyingParties: [{ rpId: RP_ID, signerAddress: signerAddressOf(RP_KEY) }] };
 
-const startStandin = (port = 0) =>
-  startWorldIdStandin({ relyingParties: [{ rpId: RP_ID, appId: APP_ID, signerAddress: signerAddressOf(RP_KEY) }], port });
+const startStandin = (port = 0) => startWorldIdStandin({ relyingParties: [{ rpId: RP_ID, appId: APP_ID }], networkKey: network.key, port });
 
 beforeAll(async () => {
   standin = await startStandin();
   standinPort = standin.port;
   service = await startLocalService({
+    DATA_DIR: dataDir,
     WORLD_ID_VERIFY_BASE_URL: standin.url,
     WORLD_ID_RP_ID: RP_ID,
     WORLD_ID_APP_ID: APP_ID,
@@ -39,6 +48,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await service?.stop();
   await standin?.close();
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function prepared(poll: CreatedPoll, human: string, optionIndex = 0): Promise<PreparedVote> {
@@ -73,6 +83,13 @@ const nothing = { votes: 0, pollCount: 0, optionCounts: 0, ledger: 0, nonceUsed:
 
 const portalCall = (body: unknown, id = RP_ID) =>
   fetch(`${standin.url}/api/v4/verify/${id}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+
+/** The stand-in's answer to `proof`: status and the first result's code. */
+async function portalVerdict(proof: unknown): Promise<{ status: number; code: string | undefined; resultCode: string | undefined }> {
+  const response = await portalCall(proof);
+  const body = (await response.json()) as { code?: string; results?: { code?: string }[] };
+  return { status: response.status, code: body.code, resultCode: body.results?.[0]?.code };
+}
 
 describe("votes verified with the World ID portal stand-in", () => {
   it("accepts a valid proof, forwarding the IDKit result to /api/v4/verify/{rp_id} unchanged", async () => {
@@ -136,6 +153,7 @@ describe("votes verified with the World ID portal stand-in", () => {
 
     // A proof whose signal_hash commits to a different payout address than the request names.
     const wrongSignal = simulateWorldIdProof({
+      network,
       rpContext: vote.request.idkit.rp_context,
       action: vote.request.idkit.action,
       signal: vote.request.signal.replace(/0x[0-9a-f]{40}$/, `0x${"9".repeat(40)}`),
@@ -157,14 +175,42 @@ describe("votes verified with the World ID portal stand-in", () => {
     expect(body.results[0]).toMatchObject({ success: false, code: "verification_error" });
   });
 
-  it("refuses a nonce we never issued, here and at the portal stand-in", async () => {
+  it("refuses a nonce we never issued: the simulated network proves nothing for it, a forged proof fails here and at the portal", async () => {
     const poll = await createPaidPoll(service);
     const action = pollAction(poll.id);
     const forged = signRequest({ signingKeyHex: ATTACKER_KEY, action });
+    const rpContext = { rp_id: RP_ID, nonce: forged.nonce, created_at: forged.createdAt, expires_at: forged.expiresAt, signature: forged.sig };
+    const signal = `quali-vote:v1:${poll.id}:${poll.options[0]!.id}:${"0x" + "1".repeat(40)}`;
+
+    // World ID 4 checks the relying party's signature when the proof is made: not signed by the
+    // registered RP → no proof (IDKit's invalid_rp_signature), in the simulator and at the local endpoint.
+    let refusal: unknown;
+    try {
+      simulateWorldIdProof({ network, rpContext, action, signal, human: "mallory" });
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(SimulationError);
+    expect((refusal as SimulationError).code).toBe("invalid_rp_signature");
+    const endpoint = await fetch(`${service.url}/api/v1/voter/simulated-proof`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ action, signal, rpContext, human: "mallory" }),
+    });
+    expect(endpoint.status).toBe(400);
+    expect(await endpoint.json()).toMatchObject({ error: { code: "invalid_proof", param: "rpContext.signature", details: { code: "invalid_rp_signature" } } });
+    // Another rp_id than the registered one is not a relying party at all.
+    expect(() => simulateWorldIdProof({ network, rpContext: { ...rpContext, rp_id: "rp_nobody" }, action, signal, human: "mallory" })).toThrow(
+      expect.objectContaining({ code: "unknown_rp" }),
+    );
+
+    // An attacker's own "network" (another key, the attacker registered as the RP) makes a proof anyway:
+    // we refuse it before asking the portal, and the portal refuses it as not made by the network.
     const proof = simulateWorldIdProof({
-      rpContext: { rp_id: RP_ID, nonce: forged.nonce, created_at: forged.createdAt, expires_at: forged.expiresAt, signature: forged.sig },
+      network: { key: new Uint8Array(randomBytes(32)), relyingParties: [{ rpId: RP_ID, signerAddress: signerAddressOf(ATTACKER_KEY) }] },
+      rpContext,
       action,
-      signal: `quali-vote:v1:${poll.id}:${poll.options[0]!.id}:${"0x" + "1".repeat(40)}`,
+      signal,
       human: "mallory",
     });
     const before = standin.requests.length;
@@ -178,12 +224,60 @@ describe("votes verified with the World ID portal stand-in", () => {
     expect(answer.status).toBe(400);
     expect(errorCode(answer)).toBe("nonce_unknown");
     expect(standin.requests.length).toBe(before);
+    expect(await portalVerdict(proof)).toEqual({ status: 400, code: "all_verifications_failed", resultCode: "verification_error" });
+  });
 
-    // The stand-in checks the nonce through the relying party's signature, as the network does.
-    const portal = await portalCall(proof);
-    expect(portal.status).toBe(400);
-    const body = (await portal.json()) as { results: { code: string }[] };
-    expect(body.results[0]!.code).toBe("invalid_rp_signature");
+  it("the stand-in refuses a proof whose public inputs or elements were changed after proving", async () => {
+    const poll = await createPaidPoll(service);
+    const vote = await prepared(poll, "grace");
+    const other = await prepared(poll, "heidi");
+    type Item = { signal_hash: string; nullifier: string; proof: string[]; expires_at_min: number; issuer_schema_id: number };
+    const alter = (change: (result: { nonce: string; action: string; responses: Item[] }) => void) => {
+      const copy = structuredClone(vote.proof) as { nonce: string; action: string; responses: Item[] };
+      change(copy);
+      return copy;
+    };
+    const refused = { status: 400, code: "all_verifications_failed", resultCode: "verification_error" };
+    expect(await portalVerdict(alter((r) => (r.responses[0]!.nullifier = (other.proof.responses as Item[])[0]!.nullifier)))).toEqual(refused);
+    expect(await portalVerdict(alter((r) => (r.nonce = other.request.nonce)))).toEqual(refused);
+    expect(await portalVerdict(alter((r) => (r.action = pollAction("another-poll"))))).toEqual(refused);
+    expect(await portalVerdict(alter((r) => (r.responses[0]!.signal_hash = (other.proof.responses as Item[])[0]!.signal_hash)))).toEqual(refused);
+    expect(await portalVerdict(alter((r) => (r.responses[0]!.expires_at_min += 1)))).toEqual(refused);
+    expect(await portalVerdict(alter((r) => (r.responses[0]!.issuer_schema_id = 2)))).toEqual(refused);
+    for (let element = 0; element < 5; element++) {
+      const flipped = alter((r) => {
+        const hex = r.responses[0]!.proof[element]!;
+        r.responses[0]!.proof[element] = `${hex.slice(0, -1)}${hex.endsWith("0") ? "1" : "0"}`;
+      });
+      expect(await portalVerdict(flipped), `proof[${element}]`).toEqual(refused);
+    }
+    // Every element is a BN254 field element (below the modulus), as on the wire of a real proof.
+    const BN254 = 21888242871839275222246405745257275098372068763056546258222914184155353041921n;
+    for (const element of (vote.proof.responses as Item[])[0]!.proof) expect(BigInt(element) < BN254).toBe(true);
+    // The untouched proof still verifies: only the changes were refused.
+    expect(await portalVerdict(vote.proof)).toMatchObject({ status: 200 });
+  });
+
+  it("keeps the simulated network key in DATA_DIR, readable by its owner only, the same across restarts", () => {
+    const path = join(dataDir, NETWORK_KEY_FILE);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(Buffer.from(localNetworkKey(dataDir)).equals(Buffer.from(network.key))).toBe(true);
+  });
+
+  it("binds the proof to the signal hash stored with the request, and hashes the signal of older requests", async () => {
+    const poll = await createPaidPoll(service);
+    const vote = await prepared(poll, "ivan");
+    const row = await service.store.db.selectFrom("world_id_requests").selectAll().where("nonce", "=", vote.request.nonce).executeTakeFirstOrThrow();
+    expect(row.signal_hash).toBe(hashSignal(row.signal));
+    expect(row.signal_hash).toBe(vote.request.signalHash);
+    // A request stored before migration 0007 has no signal_hash: the vote hashes its signal instead.
+    const older = await prepared(poll, "judy");
+    await service.store.db.updateTable("world_id_requests").set({ signal_hash: null }).where("nonce", "=", older.request.nonce).execute();
+    const wrongSignal = simulateWorldIdProof({ network, rpContext: older.request.idkit.rp_context, action: older.request.idkit.action, signal: "another signal", human: "judy" });
+    const mismatched = await submitPrepared(service.url, { ...older, proof: wrongSignal as never });
+    expect(errorCode(mismatched)).toBe("signal_mismatch");
+    expect((await submitPrepared(service.url, older)).status).toBe(201);
+    expect((await submitPrepared(service.url, vote)).status).toBe(201);
   });
 
   it("refuses malformed proofs with 400 invalid_proof", async () => {
@@ -235,7 +329,8 @@ describe("votes verified with the World ID portal stand-in", () => {
   });
 
   it("runs as its own process", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/voting/world-id-standin.ts", "--rp-id", "rp_cli", "--rp-signing-key", RP_KEY], {
+    const key = randomBytes(32);
+    const child = spawn(process.execPath, ["--import", "tsx", "src/voting/world-id-standin.ts", "--rp-id", "rp_cli", "--network-key", key.toString("hex")], {
       cwd: process.cwd(),
       stdio: ["ignore", "pipe", "inherit"],
     });
@@ -250,6 +345,7 @@ describe("votes verified with the World ID portal stand-in", () => {
       });
       const signed = signRequest({ signingKeyHex: RP_KEY, action: "cli-action" });
       const proof = simulateWorldIdProof({
+        network: { key: new Uint8Array(key), relyingParties: [{ rpId: "rp_cli", signerAddress: signerAddressOf(RP_KEY) }] },
         rpContext: { rp_id: "rp_cli", nonce: signed.nonce, created_at: signed.createdAt, expires_at: signed.expiresAt, signature: signed.sig },
         action: "cli-action",
         signal: "hello",

@@ -7,43 +7,79 @@
 // Safe by construction: a template is used only if every placeholder came out as a whole parameter —
 // not inside the SQL text, not inside another value (a value derived from a placeholder, such as a
 // JSON string built from it, must be declared). Otherwise the caller builds the query as usual.
+//
+// Three entry points: runTemplated (a read; on SQLite it runs the statement directly, without Kysely's
+// executor, see registerDirectReader), templatedStatements (write statements for a batch: the lifecycle
+// transition and the webhook outbox INSERT ride in every vote's batch), and compileTemplate/bindTemplate
+// (the vote's own statements, src/voting/record-vote.ts). Binding copies the parameter list and writes
+// the values at the positions found when the template was compiled.
 import type { CompiledQuery, Compilable, Kysely } from "kysely";
 import type { Database } from "./schema";
 
 /** The placeholder for value `name`: a string no real value contains. */
 export const placeholder = (name: string): string => `\u0000param:${name}\u0000`;
 
-export type Template = readonly CompiledQuery[];
+/** A compiled query of a template, with where each placeholder sits in its parameters. */
+export interface TemplateQuery extends CompiledQuery {
+  /** [parameter index, key of the value]: the key is the placeholder's name, or the declared derived value. */
+  readonly slots: readonly (readonly [number, string])[];
+}
+
+export type Template = readonly TemplateQuery[];
 
 /**
  * Compiles `statements` (built with `placeholder(name)` for each of `names`) into a template, or returns
  * undefined if a placeholder is not a whole parameter. `derived` declares values computed from
- * placeholders by the builder (e.g. JSON.stringify([placeholder("x")])) that substitution may replace.
+ * placeholders by the builder (e.g. JSON.stringify([placeholder("x")])) that substitution may replace;
+ * their key in `bindTemplate`'s values is the derived string itself.
  */
 export function compileTemplate(statements: readonly Compilable[], names: readonly string[], derived: readonly string[] = []): Template | undefined {
-  const whole = new Set([...names.map(placeholder), ...derived]);
-  const compiled = statements.map((statement) => statement.compile());
-  for (const query of compiled) {
+  const keyOf = new Map<string, string>([...names.map((name): [string, string] => [placeholder(name), name]), ...derived.map((d): [string, string] => [d, d])]);
+  const template: TemplateQuery[] = [];
+  for (const statement of statements) {
+    const query = statement.compile();
     if (query.sql.includes("\u0000")) return undefined;
-    for (const parameter of query.parameters) {
-      if (typeof parameter === "string" && parameter.includes("\u0000") && !whole.has(parameter)) return undefined;
+    const slots: [number, string][] = [];
+    for (let i = 0; i < query.parameters.length; i++) {
+      const parameter = query.parameters[i];
+      if (typeof parameter !== "string") continue;
+      const key = keyOf.get(parameter);
+      if (key !== undefined) slots.push([i, key]);
+      else if (parameter.includes("\u0000")) return undefined;
     }
+    template.push({ ...query, slots });
   }
-  return compiled;
+  return template;
 }
 
-/** The template's statements with real values: `values` maps a placeholder (or derived value) to its value. */
-export function bindTemplate(template: Template, values: ReadonlyMap<unknown, unknown>): CompiledQuery[] {
-  return template.map((query) => ({
-    ...query,
-    parameters: query.parameters.map((parameter) => (values.has(parameter) ? values.get(parameter) : parameter)),
-  }));
+/** The template's statements with real values: `values[key]` for each placeholder (or derived value). */
+export function bindTemplate(template: Template, values: Readonly<Record<string, unknown>>): CompiledQuery[] {
+  const bound: CompiledQuery[] = [];
+  for (const query of template) {
+    const parameters = query.parameters.slice();
+    for (const [index, key] of query.slots) parameters[index] = values[key];
+    bound.push({ sql: query.sql, parameters, query: query.query, queryId: query.queryId });
+  }
+  return bound;
 }
 
 /** A compiled query as a batch statement. */
 export const asStatement = (query: CompiledQuery): Compilable => ({ compile: () => query });
 
-const readTemplates = new WeakMap<Kysely<Database>, Map<string, CompiledQuery | null>>();
+/** Runs a read's SQL at once, without Kysely's executor (registered by stores that can: SQLite). */
+export type DirectReader = (sql: string, parameters: readonly unknown[]) => unknown[];
+const directReaders = new WeakMap<Kysely<Database>, DirectReader>();
+
+/**
+ * Lets runTemplated run `db`'s templated reads through `reader` (the SQLite store: a synchronous
+ * better-sqlite3 `all()` on its cached statement, what Kysely's driver ends up calling after a
+ * connection mutex and a few promise hops — ~15 µs a read). Other stores (D1) go through Kysely.
+ */
+export function registerDirectReader(db: Kysely<Database>, reader: DirectReader): void {
+  directReaders.set(db, reader);
+}
+
+const readTemplates = new WeakMap<Kysely<Database>, Map<string, TemplateQuery | null>>();
 
 /**
  * Runs the read `build(db, p)` — built once per `db` and `key` with placeholders for the values — with
@@ -72,7 +108,39 @@ export async function runTemplated<Row>(
     const real = Object.fromEntries(names.map((name, i) => [name, values[i]])) as Record<string, string>;
     return (await db.executeQuery<Row>(build(db, real).compile() as CompiledQuery<Row>)).rows;
   }
-  const bound = new Map(names.map((name, i) => [placeholder(name), values[i]]));
-  const [query] = bindTemplate([template], bound);
-  return (await db.executeQuery<Row>(query as CompiledQuery<Row>)).rows;
+  const parameters = template.parameters.slice();
+  for (const [index, name] of template.slots) parameters[index] = values[names.indexOf(name)];
+  const direct = directReaders.get(db);
+  if (direct) return direct(template.sql, parameters) as Row[];
+  return (await db.executeQuery<Row>({ sql: template.sql, parameters, query: template.query, queryId: template.queryId } as CompiledQuery<Row>)).rows;
+}
+
+const statementTemplates = new WeakMap<Kysely<Database>, Map<string, Template | null>>();
+
+/**
+ * The write statements `build(db, p)` bound to `values`: built and compiled once per `db` and `key` with
+ * placeholders for the values named in `names`, then only re-bound. `key` must name everything else the
+ * SQL or its constant parameters depend on. Falls back to building them with the real values when they
+ * cannot be templated.
+ */
+export function templatedStatements(
+  db: Kysely<Database>,
+  key: string,
+  names: readonly string[],
+  build: (db: Kysely<Database>, p: Record<string, string>) => Compilable[],
+  values: Readonly<Record<string, unknown>>,
+): Compilable[] {
+  let perDb = statementTemplates.get(db);
+  if (!perDb) {
+    perDb = new Map();
+    statementTemplates.set(db, perDb);
+  }
+  let template = perDb.get(key);
+  if (template === undefined) {
+    const placeholders = Object.fromEntries(names.map((name) => [name, placeholder(name)]));
+    template = compileTemplate(build(db, placeholders), names) ?? null;
+    perDb.set(key, template);
+  }
+  if (template === null) return build(db, values as Record<string, string>);
+  return bindTemplate(template, values).map(asStatement);
 }

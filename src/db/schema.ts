@@ -64,6 +64,8 @@ export interface WorldIdRequestsTable {
   option_id: string;
   payout_address: string;
   signal: string;
+  /** hashSignal(signal), 0x + 64 hex; null for requests made before migration 0007. */
+  signal_hash: string | null;
   created_at: string;
   expires_at: string;
   used_at: string | null;

@@ -3,12 +3,16 @@
 // `transitionStatements`, as statements for a `store.batch`: the same code runs on SQLite and on D1,
 // where a batch is atomic but cannot branch.
 //
+// The status UPDATE is the same SQL for every transition of a kind: it is compiled once and re-bound
+// (src/db/compiled.ts), since the completion rides in every vote's batch.
+//
 // Each transition stamps the poll with a fresh `transition_id`. Statements appended to the same batch
 // by a TransitionListener (e.g. the webhook outbox INSERT of a later issue) guard themselves with
 // `madeTransition(ctx)`, so they take effect exactly when this batch made the transition and never when
 // the poll had already completed or expired.
 import { randomUUID } from "node:crypto";
 import { sql, type Compilable, type Kysely } from "kysely";
+import { templatedStatements } from "../db/compiled";
 import type { Database, PollRow, PollStatus } from "../db/schema";
 import type { Store } from "../db/store";
 
@@ -51,23 +55,31 @@ export function transitionStatements(
 ): Transition {
   const transitionId = randomUUID();
   const { pollId, to, at } = target;
-  const update =
-    to === "completed"
-      ? db
-          .updateTable("polls")
-          .set({ status: "completed", completed_at: at, transition_id: transitionId })
-          .where("id", "=", pollId)
-          .where("status", "=", "active")
-          .where("vote_count", ">=", sql<number>`max_responses`)
-      : db
-          .updateTable("polls")
-          .set({ status: "expired", transition_id: transitionId })
-          .where("id", "=", pollId)
-          .where("status", "=", "active")
-          .where("expires_at", "<=", at)
-          .where("vote_count", "<", sql<number>`max_responses`);
+  // The same SQL for every transition of a kind: compiled once, re-bound per call (src/db/compiled.ts).
+  const [update] = templatedStatements(
+    db,
+    `transition:${to}`,
+    ["pollId", "at", "transitionId"],
+    (d, p) => [
+      to === "completed"
+        ? d
+            .updateTable("polls")
+            .set({ status: "completed", completed_at: p.at!, transition_id: p.transitionId! })
+            .where("id", "=", p.pollId!)
+            .where("status", "=", "active")
+            .where("vote_count", ">=", sql<number>`max_responses`)
+        : d
+            .updateTable("polls")
+            .set({ status: "expired", transition_id: p.transitionId! })
+            .where("id", "=", p.pollId!)
+            .where("status", "=", "active")
+            .where("expires_at", "<=", p.at!)
+            .where("vote_count", "<", sql<number>`max_responses`),
+    ],
+    { pollId, at, transitionId },
+  );
   const ctx: TransitionContext = { db, pollId, to, at, transitionId };
-  return { transitionId, updateIndex: 0, statements: [update, ...listeners.flatMap((listener) => listener(ctx))] };
+  return { transitionId, updateIndex: 0, statements: [update!, ...listeners.flatMap((listener) => listener(ctx))] };
 }
 
 /** A subquery that has a row iff the transition `ctx` happened: use it in `WHERE EXISTS (...)`. */

@@ -1,8 +1,10 @@
 // Read tokens are never stored: each is an HMAC of the poll id under a server secret, formatted as a
 // UUID, so it can be produced again when the contract needs it (the webhook body) and checked in
 // constant time without a database lookup.
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, createSecretKey, timingSafeEqual } from "node:crypto";
 
+/** Tokens kept per ReadTokens instance (a few hundred KB at most). */
+const RECENT_TOKENS = 1024;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface ReadTokens {
@@ -13,8 +15,21 @@ export interface ReadTokens {
 
 export function createReadTokens(secret: string): ReadTokens {
   if (secret.length < 32) throw new Error("read token secret must be at least 32 characters");
+  // The same key bytes as the string (UTF-8), imported once: every vote's outbox statement derives a token.
+  const key = createSecretKey(Buffer.from(secret, "utf8"));
+  // The outbox derives the poll's token for every vote's batch: the latest polls' tokens are remembered.
+  const recent = new Map<string, string>();
   const tokenFor = (pollId: string) => {
-    const digest = createHmac("sha256", secret).update(`quali/read-token/v1:${pollId}`).digest();
+    let token = recent.get(pollId);
+    if (token === undefined) {
+      token = deriveToken(pollId);
+      if (recent.size >= RECENT_TOKENS) recent.delete(recent.keys().next().value as string);
+      recent.set(pollId, token);
+    }
+    return token;
+  };
+  const deriveToken = (pollId: string) => {
+    const digest = createHmac("sha256", key).update(`quali/read-token/v1:${pollId}`).digest();
     const bytes = digest.subarray(0, 16);
     // Shape it as an RFC 9562 version-4 UUID so clients that validate UUIDs accept it.
     bytes[6] = (bytes[6]! & 0x0f) | 0x40;

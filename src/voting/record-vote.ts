@@ -11,6 +11,7 @@
 //      votes can never overshoot (SQLite and D1 run batches one at a time; the CHECK on vote_count is
 //      a backstop).
 // UNIQUE(poll_id, nullifier) makes a second vote by the same human throw: the whole batch rolls back.
+import { randomUUID } from "node:crypto";
 import { sql, type Compilable, type Kysely } from "kysely";
 import { asStatement, bindTemplate, compileTemplate, placeholder, type Template } from "../db/compiled";
 import type { Database, DemographicDimension } from "../db/schema";
@@ -36,6 +37,19 @@ export interface VoteToRecord {
   at: string;
 }
 
+/**
+ * A new vote id: a UUID whose first 48 bits are the vote's time in milliseconds (version 7, RFC 9562),
+ * the rest random. Vote ids are keys of two indexes every vote writes (votes' and reward_ledger's): ids
+ * that grow with time are appended where the last ones went instead of landing on a random page each, so a
+ * vote's write dirties two pages fewer (~15% of its SQLite cost). The time is no secret: votes are listed
+ * with it.
+ */
+export function newVoteId(at: Date): string {
+  const random = randomUUID();
+  const time = at.getTime().toString(16).padStart(12, "0").slice(-12);
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15)}`;
+}
+
 export type RecordOutcome =
   | { accepted: true; completed: boolean }
   | { accepted: false; reason: "already_voted" | "refused" };
@@ -54,8 +68,9 @@ export function voteStatements(
 
 // The vote's own statements are the same SQL for every vote of a shape (demographics and shown order
 // stated or not): compiled once per shape with placeholders, then only their parameters change
-// (src/db/compiled.ts). Building them took ~350 µs a vote. The transition statements are built per vote:
-// their listeners may derive values (ids, URLs, tokens) that no template could follow.
+// (src/db/compiled.ts). Building them took ~350 µs a vote. The transition's statements come from
+// transitionStatements and its listeners, per vote; those of this codebase template themselves (the status
+// UPDATE in src/polls/lifecycle.ts, the outbox INSERT in src/webhook/outbox.ts).
 const PLACEHOLDER_FIELDS = ["voteId", "pollId", "optionId", "nullifier", "nonce", "country", "ageBand", "payoutAddress", "network", "at"] as const;
 const SHOWN_ORDER_JSON = JSON.stringify([placeholder("shownOrder")]);
 const voteTemplates = new WeakMap<Kysely<Database>, Map<string, Template | null>>();
@@ -87,8 +102,8 @@ function templatedVoteOnlyStatements(db: Kysely<Database>, vote: VoteToRecord): 
     perDb.set(shape, template);
   }
   if (template === null) return voteOnlyStatements(db, vote);
-  const values = new Map<unknown, unknown>(PLACEHOLDER_FIELDS.map((field) => [placeholder(field), vote[field]]));
-  values.set(SHOWN_ORDER_JSON, vote.shownOrder === null ? null : JSON.stringify(vote.shownOrder));
+  // The template's keys are the placeholder names (fields of the vote) and the shown-order JSON.
+  const values: Record<string, unknown> = { ...vote, [SHOWN_ORDER_JSON]: vote.shownOrder === null ? null : JSON.stringify(vote.shownOrder) };
   return bindTemplate(template, values).map(asStatement);
 }
 

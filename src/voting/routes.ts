@@ -15,8 +15,11 @@ import { effectiveStatus, transitionStatements, visibleStatus, type TransitionLi
 import { findOptions, findOptionsOfPolls, findPoll, groupOptionsByPoll } from "../polls/repo";
 import { payoutSummaries, unpaidByNetwork } from "../payouts/repo";
 import { payoutView } from "../payouts/views";
-import { recordVote } from "./record-vote";
+import { newVoteId, recordVote } from "./record-vote";
+import { findOptionIds, findVotePoll } from "./vote-queries";
 import { findRewardBalances, findVotablePolls, findWorldIdRequest, insertWorldIdRequest, type FeedPollRow } from "./repo";
+import { requestIdOf } from "../http/hardening";
+import type { Logger } from "../http/logger";
 import { respond } from "../http/response-headers";
 import { createFeedPages } from "./feed-pages";
 import {
@@ -34,7 +37,7 @@ import {
   WorldIdRequestResponse,
 } from "./schema";
 import { canonicalFieldHex, hashSignal, pollAction, voteSignal, type WorldIdVerifier } from "./world-id";
-import { simulateWorldIdProof, SimulationError } from "./world-id-simulator";
+import { simulateWorldIdProof, SimulationError, type SimulationErrorCode } from "./world-id-simulator";
 
 export const VOTER_PATH = "/api/v1/voter";
 /** A proof request can be turned into a vote for this long after it was issued. */
@@ -49,7 +52,7 @@ export interface VotingDeps {
   worldId: WorldIdVerifier | undefined;
   transitionListeners: readonly TransitionListener[];
   now: () => Date;
-  log: (message: string) => void;
+  log: Logger;
 }
 
 const error = (description: string) => ({ description, content: { "application/json": { schema: ErrorResponse } } });
@@ -116,15 +119,27 @@ const simulatedProofRoute = createRoute({
   path: `${VOTER_PATH}/simulated-proof`,
   summary: "Simulated World ID proof (local mode only; 404 in production)",
   description:
-    "Plays World App for a simulated human: returns an IDKit v4 result for the request's rp_context, action and " +
-    "signal. The same `human` seed always has the same nullifier.",
+    "Plays World App and the World ID network for a simulated human: checks that the rp_context is signed by the " +
+    "registered relying party (as World ID 4 does when a proof is made), then returns an IDKit v4 result for its " +
+    "nonce, action and signal. The same `human` seed always has the same nullifier.",
   request: { body: { content: { "application/json": { schema: SimulatedProofBody } }, required: true } },
   responses: {
     200: json(IdkitResult, "An IDKit result to send as `proof`"),
-    400: error("Malformed or expired request"),
+    400: error(
+      "invalid_proof: the simulated World App refused the request; details.code is IDKit's error code " +
+        "(malformed_request, rp_signature_expired, invalid_rp_signature: not signed by the registered relying party, unknown_rp)",
+    ),
     404: error("Not available in production mode"),
   },
 });
+
+/** Which field of a simulated-proof request a refusal is about. */
+const SIMULATION_ERROR_PARAM: Record<SimulationErrorCode, string> = {
+  malformed_request: "rpContext",
+  rp_signature_expired: "rpContext.expires_at",
+  invalid_rp_signature: "rpContext.signature",
+  unknown_rp: "rpContext.rp_id",
+};
 
 const rewardsRoute = createRoute({
   method: "get",
@@ -148,7 +163,9 @@ async function settledPoll(deps: VotingDeps, id: string): Promise<PollRow> {
 }
 
 /** 409 for a poll that cannot take votes now, else undefined. */
-function closedPollError(poll: PollRow, now: Date): ApiError | undefined {
+type VotabilityFields = Pick<PollRow, "id" | "status" | "vote_count" | "max_responses" | "expires_at">;
+
+function closedPollError(poll: VotabilityFields, now: Date): ApiError | undefined {
   if (poll.status === "completed" || poll.vote_count >= poll.max_responses) {
     return new ApiError(409, "poll_full", "This poll already has all the responses it asked for.");
   }
@@ -161,7 +178,7 @@ function closedPollError(poll: PollRow, now: Date): ApiError | undefined {
  * Throws the 409 for a poll that cannot take votes now. A poll found past its expiry while still active
  * is moved to `expired` on the spot (the same transition the sweep makes), so no job needs to have run.
  */
-async function assertVotable(deps: VotingDeps, poll: PollRow, now: Date): Promise<void> {
+async function assertVotable(deps: VotingDeps, poll: VotabilityFields, now: Date): Promise<void> {
   const closed = closedPollError(poll, now);
   if (!closed) return;
   if (closed.code === "poll_expired" && poll.status === "active") {
@@ -312,6 +329,7 @@ export function registerVoting(app: OpenAPIHono, deps: VotingDeps): void {
     }
     const action = pollAction(id);
     const signal = voteSignal(id, body.optionId, body.payoutAddress);
+    const signalHash = hashSignal(signal);
     const signed = worldId.signRequest(action);
     const nonce = canonicalFieldHex(signed.nonce)!;
     const expiresAt = new Date(now.getTime() + WORLD_ID_REQUEST_WINDOW_MS).toISOString();
@@ -322,6 +340,7 @@ export function registerVoting(app: OpenAPIHono, deps: VotingDeps): void {
         option_id: body.optionId,
         payout_address: body.payoutAddress,
         signal,
+        signal_hash: signalHash,
         created_at: now.toISOString(),
         expires_at: expiresAt,
       }),
@@ -333,7 +352,7 @@ export function registerVoting(app: OpenAPIHono, deps: VotingDeps): void {
         payoutAddress: body.payoutAddress,
         nonce,
         signal,
-        signalHash: hashSignal(signal),
+        signalHash,
         expiresAt,
         simulated: worldId.simulated,
         idkit: {
@@ -358,16 +377,18 @@ export function registerVoting(app: OpenAPIHono, deps: VotingDeps): void {
     const worldId = worldIdOrThrow(deps);
     const { id } = c.req.valid("param");
     const body = c.req.valid("json");
-    const poll = await settledPoll(deps, id);
+    // Only the columns a vote reads (src/voting/vote-queries.ts).
+    const poll = await findVotePoll(db, id);
+    if (!poll || poll.status === "pending_payment" || poll.status === "payment_failed") throw notFound();
     await assertVotable(deps, poll, deps.now());
 
-    const options = await findOptions(db, id);
-    if (!options.some((o) => o.id === body.optionId)) {
+    const optionIds = await findOptionIds(db, id);
+    if (!optionIds.includes(body.optionId)) {
       throw new ApiError(400, "validation_error", "optionId: not an option of this poll.", "optionId");
     }
     let shownOrder: string[] | null = null;
     if (body.shownOrder) {
-      const ids = new Set(options.map((o) => o.id));
+      const ids = new Set(optionIds);
       const shown = new Set(body.shownOrder);
       if (body.shownOrder.length !== ids.size || shown.size !== ids.size || ![...shown].every((o) => ids.has(o))) {
         throw new ApiError(400, "validation_error", "shownOrder: must list each of the poll's option ids exactly once.", "shownOrder");
@@ -392,14 +413,15 @@ export function registerVoting(app: OpenAPIHono, deps: VotingDeps): void {
         request.option_id !== body.optionId ? "optionId" : "payoutAddress",
       );
     }
-    const expectedSignalHash = hashSignal(request.signal);
+    // Stored with the request (older requests: hashed now).
+    const expectedSignalHash = request.signal_hash ?? hashSignal(request.signal);
     if (!proof.responses.every((item) => item.signalHash === expectedSignalHash)) {
       throw new ApiError(400, "signal_mismatch", "The proof's signal_hash does not match this option and payout address.", "proof.responses");
     }
 
     const verdict = await worldId.verify(body.proof);
     if (verdict.outcome === "unavailable") {
-      deps.log(`world id: verification unavailable for poll ${id}: ${verdict.reason}`);
+      deps.log(`world id: verification unavailable for poll ${id}: ${verdict.reason}`, { level: "warn", requestId: requestIdOf(c) });
       throw new ApiError(503, "world_id_unavailable", "World ID verification is unavailable right now; nothing was recorded. Try again shortly.");
     }
     if (verdict.outcome === "rejected") {
@@ -414,7 +436,7 @@ export function registerVoting(app: OpenAPIHono, deps: VotingDeps): void {
     }
 
     const at = deps.now();
-    const voteId = randomUUID();
+    const voteId = newVoteId(at);
     const outcome = await recordVote(
       deps.store,
       {
@@ -436,35 +458,36 @@ export function registerVoting(app: OpenAPIHono, deps: VotingDeps): void {
       if (outcome.reason === "already_voted") throw new ApiError(409, "already_voted", "This human has already voted in this poll.");
       throw await refusal(deps, id, proof.nonce, at);
     }
-    const after = (await findPoll(db, id))!;
-    return c.json(
-      {
-        voteId,
-        pollId: id,
-        optionId: body.optionId,
-        poll: {
-          status: visibleStatus(after, at),
-          voteCount: after.vote_count,
-          maxResponses: after.max_responses,
-          completedAt: after.completed_at,
-        },
-        reward: {
-          network: poll.network,
-          networkLabel: networkLabel(deps, poll.network),
-          payoutAddress: body.payoutAddress,
-          amountUsdc: usdcNumber(REWARD_PER_VOTE_ATOMIC),
-          amountAtomic: REWARD_PER_VOTE_ATOMIC.toString(),
-        },
+    const after = (await findVotePoll(db, id))!;
+    const answer: z.infer<typeof CastVoteResponse> = {
+      voteId,
+      pollId: id,
+      optionId: body.optionId,
+      poll: {
+        status: visibleStatus(after, at),
+        voteCount: after.vote_count,
+        maxResponses: after.max_responses,
+        completedAt: after.completed_at,
       },
-      201,
-    );
+      reward: {
+        network: poll.network,
+        networkLabel: networkLabel(deps, poll.network),
+        payoutAddress: body.payoutAddress,
+        amountUsdc: usdcNumber(REWARD_PER_VOTE_ATOMIC),
+        amountAtomic: REWARD_PER_VOTE_ATOMIC.toString(),
+      },
+    };
+    // Built once with the edge's headers (src/http/response-headers.ts): the same bytes as c.json.
+    return respond(c, 201, JSON.stringify(answer), JSON_HEADERS) as never;
   });
 
   app.openapi(simulatedProofRoute, async (c) => {
-    if (deps.mode !== "local") throw new ApiError(404, "not_found", "The simulated World ID exists only in local mode.");
+    const network = deps.mode === "local" ? deps.worldId?.simulation : undefined;
+    if (!network) throw new ApiError(404, "not_found", "The simulated World ID exists only in local mode.");
     const body = c.req.valid("json");
     try {
       const result = simulateWorldIdProof({
+        network,
         rpContext: body.rpContext,
         action: body.action,
         signal: body.signal,
@@ -473,7 +496,9 @@ export function registerVoting(app: OpenAPIHono, deps: VotingDeps): void {
       });
       return c.json(result, 200);
     } catch (err) {
-      if (err instanceof SimulationError) throw new ApiError(400, "invalid_proof", err.message, "rpContext", { code: err.code });
+      // The simulated World App refused to make a proof (IDKit's request-flow error in details.code):
+      // 400 invalid_proof, param naming the rp_context field at fault.
+      if (err instanceof SimulationError) throw new ApiError(400, "invalid_proof", err.message, SIMULATION_ERROR_PARAM[err.code], { code: err.code });
       throw err;
     }
   });

@@ -1,5 +1,7 @@
 // Checks that a relying party's signature on a World ID proof request (EIP-191 over IDKit's rp message)
-// was made by a known address — what the portal stand-in does for every vote in local mode.
+// was made by a known address — what the simulated World ID network (src/voting/world-id-simulator.ts)
+// does before it makes a proof, as World App and the OPRF nodes do in World ID 4 (local mode only; the
+// portal stand-in's verify never checks an ECDSA signature).
 //
 // The answer is exactly that of recovering the signer (viem's recoverMessageAddress) and comparing
 // addresses, but fast: the first good signature of an address is recovered once, and its public key Q is
@@ -7,7 +9,7 @@
 // ECDSA verification against Q, R = (z/s)·G + (r/s)·Q with R.x = r and R.y's parity = v's recovery bit
 // (recovery with v yields Q iff exactly that holds). Two fixed-base multiplications instead of a
 // variable-base one, and no dynamic import per call (viem loads noble lazily on every recovery): about
-// 20× less CPU per vote on the local stand-in, which shares the machine with the server.
+// 20× less CPU per simulated proof in local mode, where the simulator runs inside the server.
 import { invert, mod } from "@noble/curves/abstract/modular";
 import { secp256k1 } from "@noble/curves/secp256k1";
 import { hashMessage, hexToBigInt } from "viem";

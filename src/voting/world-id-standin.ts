@@ -1,7 +1,8 @@
 // A local stand-in for the World ID Developer Portal's v4 verify API, speaking its request and response
 // shapes, so the production verifier code (src/voting/world-id.ts) runs unchanged in local mode and tests.
-// Local mode starts it in-process on a loopback port; production never does. It can also run as its own
-// process: `tsx src/voting/world-id-standin.ts --rp-id rp_x --rp-signer 0x… [--app-id app_x] [--port N]`.
+// Local mode starts it in-process on a loopback port (src/voting/world-id-setup.ts); production never
+// does. It can also run as its own process:
+//   `tsx src/voting/world-id-standin.ts --rp-id rp_x --network-key HEX [--app-id app_x] [--port N]`.
 //
 //   POST /api/v4/verify/{rp_id | app_id}   body: the IDKit result, unchanged
 //   200 { success: true, action, nullifier, created_at, environment, results: [{ identifier, success, nullifier }], message }
@@ -9,13 +10,15 @@
 //   400 { success: false, code: "invalid_request", detail, attribute }   (malformed body)
 //   404 { success: false, code: "not_found", detail }                    (unknown rp_id / app_id)
 //
-// What it checks, and how (see src/voting/world-id-simulator.ts for the proof format):
-// - the relying party is registered (it is given the RP's id and signer ADDRESS, the way the real
-//   registry knows an RP's public key — never its private key or our database);
-// - each proof is bound to a nonce that RP signed for this action: a nonce we never issued has no valid
-//   signature and fails with `invalid_rp_signature`;
-// - the public inputs (signal_hash, nullifier, nonce, action) are those the proof was made for: a
-//   mismatched signal hash fails with `verification_error`;
+// What it checks, and how (see src/voting/world-id-simulator.ts for the proof format): like the real
+// portal's verify, each proof against its public inputs — never an ECDSA signature (in World ID 4 the
+// relying party's signature is checked when the proof is made: the simulated network refuses a request
+// its registered RP did not sign, so a nonce we never issued never gets a proof):
+// - the relying party is registered (its rp_id / app_id; the stand-in knows nothing of our database);
+// - each proof is sealed by the simulated World ID network (the network key it shares with the
+//   simulator) for exactly these public inputs: rp_id, nonce, action, signal_hash, nullifier,
+//   issuer_schema_id, expires_at_min and the merkle root — a forged proof, or one whose signal hash,
+//   nullifier, nonce or action was changed, fails with `verification_error`;
 // - well-formed 4.0 items (5 hex proof elements, nullifier, issuer_schema_id, expires_at_min).
 // Like the real portal (World ID 4), a reused nullifier is answered 200: one vote per human is ours to
 // enforce. `created_at` is when that nullifier was first seen for the action.
@@ -27,18 +30,17 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
-import { privateKeyToAddress } from "viem/accounts";
-import { checkSimulatedProof } from "./world-id-simulator";
+import { checkSimulatedProof, parseNetworkKey } from "./world-id-simulator";
 
 export interface StandinRelyingParty {
   rpId: string;
   appId?: string;
-  /** The address of the RP's signing key (what the RP registry knows). */
-  signerAddress: string;
 }
 
 export interface WorldIdStandinOptions {
   relyingParties: StandinRelyingParty[];
+  /** The simulated World ID network's key (32 bytes), shared with the simulator that makes the proofs. */
+  networkKey: Uint8Array;
   host?: string;
   /** 0 (default) picks a free port. */
   port?: number;
@@ -64,6 +66,37 @@ export interface WorldIdStandin {
 }
 
 const VERIFY_PATH = /^\/api\/v4\/verify\/([^/]+)$/;
+/**
+ * One logged request. It keeps the body's text (one string) and parses it when `body` is first read: the
+ * log outlives many garbage collections, and a parsed proof is some twenty objects to keep alive.
+ */
+class Recorded implements RecordedVerifyRequest {
+  status = 0;
+  readonly #text: string;
+  #body: unknown;
+  #parsed = false;
+
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    text: string,
+  ) {
+    this.#text = text;
+  }
+
+  get body(): unknown {
+    if (!this.#parsed) {
+      this.#parsed = true;
+      try {
+        this.#body = JSON.parse(this.#text);
+      } catch {
+        this.#body = undefined;
+      }
+    }
+    return this.#body;
+  }
+}
+
 /** `requests` keeps between MAX_RECORDED and twice that many of the latest requests. */
 const MAX_RECORDED = 1_000;
 /** First-seen times kept per (rp, action, nullifier); the oldest are forgotten past this many. */
@@ -71,6 +104,8 @@ const MAX_NULLIFIERS = 100_000;
 
 export async function startWorldIdStandin(options: WorldIdStandinOptions): Promise<WorldIdStandin> {
   const environment = options.environment ?? "production";
+  if (options.networkKey.length !== 32) throw new Error("the stand-in needs the 32-byte simulated World ID network key");
+  const networkKey = Uint8Array.from(options.networkKey);
   const requests: RecordedVerifyRequest[] = [];
   const stalled = new Set<ServerResponse>();
   // (rp, action, nullifier) → first verification time, as the portal records nullifiers.
@@ -90,17 +125,16 @@ export async function startWorldIdStandin(options: WorldIdStandinOptions): Promi
     res.end(JSON.stringify(body));
   };
 
-  async function handle(req: IncomingMessage, res: ServerResponse) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+  function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer) {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
+    const text = raw.toString("utf8");
     let body: unknown;
     try {
-      body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      body = JSON.parse(text);
     } catch {
       body = undefined;
     }
-    const record: RecordedVerifyRequest = { method: req.method ?? "", path, body, status: 0 };
+    const record = new Recorded(req.method ?? "", path, text);
     requests.push(record);
     // Bounded, so a long local run (or a load test) does not keep every proof it ever verified: the
     // oldest half goes once the log is full. Tests look at far fewer requests than that.
@@ -150,7 +184,7 @@ export async function startWorldIdStandin(options: WorldIdStandinOptions): Promi
         results.push({ identifier, success: false, code: "verification_error", detail: "Legacy (3.0) proofs are not simulated by the stand-in." });
         continue;
       }
-      const check = await checkSimulatedProof(item, { rpId: rp.rpId, rpSigner: rp.signerAddress, nonce: b.nonce, action: b.action, nowSeconds });
+      const check = checkSimulatedProof(item, { networkKey, rpId: rp.rpId, nonce: b.nonce, action: b.action, nowSeconds });
       if (check.ok) {
         firstNullifier ??= check.nullifier;
         results.push({ identifier, success: true, nullifier: check.nullifier });
@@ -180,9 +214,15 @@ export async function startWorldIdStandin(options: WorldIdStandinOptions): Promi
   }
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
-      res.end(JSON.stringify({ success: false, code: "internal_error", detail: `stand-in failure: ${String(error)}` }));
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      try {
+        handle(req, res, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+      } catch (error) {
+        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ success: false, code: "internal_error", detail: `stand-in failure: ${String(error)}` }));
+      }
     });
   });
   const host = options.host ?? "127.0.0.1";
@@ -218,22 +258,27 @@ async function main(): Promise<void> {
     options: {
       "rp-id": { type: "string" },
       "app-id": { type: "string" },
-      "rp-signer": { type: "string" },
-      "rp-signing-key": { type: "string" },
+      "network-key": { type: "string" },
       port: { type: "string", default: "0" },
       host: { type: "string", default: "127.0.0.1" },
       environment: { type: "string", default: "production" },
     },
   });
   const rpId = values["rp-id"];
-  const key = values["rp-signing-key"];
-  const signer = values["rp-signer"] ?? (key ? privateKeyToAddress((key.startsWith("0x") ? key : `0x${key}`) as `0x${string}`) : undefined);
-  if (!rpId || !signer) {
-    console.error("usage: world-id-standin --rp-id rp_x (--rp-signer 0xADDRESS | --rp-signing-key HEX) [--app-id app_x] [--port N]");
+  const keyHex = values["network-key"];
+  let networkKey: Uint8Array | undefined;
+  try {
+    networkKey = keyHex ? parseNetworkKey(keyHex) : undefined;
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+  }
+  if (!rpId || !networkKey) {
+    console.error("usage: world-id-standin --rp-id rp_x --network-key HEX(32 bytes) [--app-id app_x] [--port N] [--host H] [--environment production|staging]");
     process.exit(2);
   }
   const standin = await startWorldIdStandin({
-    relyingParties: [{ rpId, signerAddress: signer, ...(values["app-id"] ? { appId: values["app-id"] } : {}) }],
+    relyingParties: [{ rpId, ...(values["app-id"] ? { appId: values["app-id"] } : {}) }],
+    networkKey,
     host: values.host!,
     port: Number(values.port),
     environment: values.environment === "staging" ? "staging" : "production",

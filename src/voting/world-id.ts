@@ -3,9 +3,12 @@
 // Portal's v4 verify API (`POST {base}/api/v4/verify/{rp_id}` with the IDKit result forwarded unchanged).
 //
 // The same verifier talks to the real portal (production) and to the local stand-in
-// (src/voting/world-id-standin.ts); only the base URL differs.
+// (src/voting/world-id-standin.ts); only the base URL differs. It is fetch-based, so it runs unchanged on
+// Cloudflare Workers; the Node server may hand it a leaner fetch for plain-http calls (local mode:
+// src/voting/node-http-fetch.ts).
 import { hashSignal } from "@worldcoin/idkit-core/hashing";
 import { signRequest } from "@worldcoin/idkit-core/signing";
+import type { SimulatedWorldIdNetwork } from "./world-id-simulator";
 
 export { hashSignal };
 
@@ -59,6 +62,10 @@ export interface WorldIdSettings {
   timeoutMs: number;
   /** Local mode: proofs come from the simulated World ID, verified by the stand-in. */
   simulated: boolean;
+  /** Local mode only: the simulated World ID network that POST /api/v1/voter/simulated-proof plays. */
+  simulation?: SimulatedWorldIdNetwork;
+  /** The fetch to call the portal with (default: the platform's). */
+  fetch?: typeof fetch;
 }
 
 export interface WorldIdVerifier {
@@ -66,6 +73,8 @@ export interface WorldIdVerifier {
   readonly rpId: string;
   readonly environment: "production" | "staging";
   readonly simulated: boolean;
+  /** Local mode only (never in production): the simulated World ID network, with its key and RP registry. */
+  readonly simulation: SimulatedWorldIdNetwork | undefined;
   readonly verifyUrl: string;
   /** A fresh nonce signed by the relying party for `action` (IDKit's rp_context). */
   signRequest(action: string): RpRequest;
@@ -81,35 +90,41 @@ interface PortalBody {
   results?: unknown;
 }
 
+const PORTAL_HEADERS = { "content-type": "application/json", accept: "application/json", "user-agent": "quali-polls" } as const;
+
 export function createWorldIdVerifier(settings: WorldIdSettings): WorldIdVerifier {
   const verifyUrl = `${settings.verifyBaseUrl.replace(/\/+$/, "")}/api/v4/verify/${encodeURIComponent(settings.rpId)}`;
+  const portalFetch = settings.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   return {
     appId: settings.appId,
     rpId: settings.rpId,
     environment: settings.environment,
     simulated: settings.simulated,
+    simulation: settings.simulation,
     verifyUrl,
     signRequest(action) {
       const signed = signRequest({ signingKeyHex: settings.signingKey, action, ttl: RP_REQUEST_TTL_SECONDS });
       return { nonce: signed.nonce, createdAt: signed.createdAt, expiresAt: signed.expiresAt, signature: signed.sig };
     },
     async verify(idkitResult) {
+      // One deadline for the call and its body. (A controller and a timer cost less than AbortSignal.timeout.)
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(new DOMException("The World ID portal did not answer in time.", "TimeoutError")), settings.timeoutMs);
       let response: Response;
-      try {
-        response = await fetch(verifyUrl, {
-          method: "POST",
-          headers: { "content-type": "application/json", accept: "application/json", "user-agent": "quali-polls" },
-          body: JSON.stringify(idkitResult),
-          signal: AbortSignal.timeout(settings.timeoutMs),
-        });
-      } catch (error) {
-        return { outcome: "unavailable", reason: `portal unreachable: ${error instanceof Error ? error.message : String(error)}` };
-      }
       let body: PortalBody | undefined;
       try {
-        body = (await response.json()) as PortalBody;
-      } catch {
-        body = undefined;
+        try {
+          response = await portalFetch(verifyUrl, { method: "POST", headers: PORTAL_HEADERS, body: JSON.stringify(idkitResult), signal: deadline.signal });
+        } catch (error) {
+          return { outcome: "unavailable", reason: `portal unreachable: ${error instanceof Error ? error.message : String(error)}` };
+        }
+        try {
+          body = (await response.json()) as PortalBody;
+        } catch {
+          body = undefined;
+        }
+      } finally {
+        clearTimeout(timer);
       }
       const code = typeof body?.code === "string" ? body.code : "";
       const detail = typeof body?.detail === "string" ? body.detail : "";

@@ -22,6 +22,7 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import type { Mode } from "../config";
+import { runTemplated } from "../db/compiled";
 import type { WebhookDeliveryRow } from "../db/schema";
 import type { Store } from "../db/store";
 import { TransportError, type Transport } from "./fetch-transport";
@@ -116,15 +117,22 @@ function cleanSnippet(text: string | null): string | null {
 }
 
 async function dueRows(store: Store, nowIso: string, limit: number): Promise<WebhookDeliveryRow[]> {
-  return store.db
-    .selectFrom("webhook_deliveries")
-    .selectAll()
-    .where("state", "in", ["pending", "delivering"])
-    .where("next_attempt_at", "<=", nowIso)
-    .where((w) => w.or([w("lease_until", "is", null), w("lease_until", "<", nowIso)]))
-    .orderBy("next_attempt_at")
-    .limit(limit)
-    .execute();
+  // Compiled once (src/db/compiled.ts): the Node server runs it after every vote's kick.
+  return runTemplated<WebhookDeliveryRow>(
+    store.db,
+    "webhookDueRows",
+    ["now", "limit"],
+    (db, p) =>
+      db
+        .selectFrom("webhook_deliveries")
+        .selectAll()
+        .where("state", "in", ["pending", "delivering"])
+        .where("next_attempt_at", "<=", p.now!)
+        .where((w) => w.or([w("lease_until", "is", null), w("lease_until", "<", p.now!)]))
+        .orderBy("next_attempt_at")
+        .limit(p.limit as unknown as number),
+    [nowIso, limit],
+  );
 }
 
 interface Lease {

@@ -9,6 +9,7 @@
 // For poll.expired, status is "expired" and completedAt is the instant of the expiry transition.
 import { randomUUID } from "node:crypto";
 import { sql, type Kysely } from "kysely";
+import { templatedStatements } from "../db/compiled";
 import type { Database, WebhookEvent } from "../db/schema";
 import { POLLS_PATH } from "../payment/payment-server";
 import { madeTransition, type TransitionContext, type TransitionListener } from "../polls/lifecycle";
@@ -27,19 +28,40 @@ export interface OutboxListenerDeps {
 
 export const eventFor = (to: TransitionContext["to"]): WebhookEvent => (to === "completed" ? "poll.completed" : "poll.expired");
 
-/** The outbox INSERT for one transition (exported for tests that drive the lifecycle directly). */
+/**
+ * The outbox INSERT for one transition (exported for tests that drive the lifecycle directly). Its SQL is
+ * the same for every transition of a kind, so it is compiled once and re-bound per call (it rides in
+ * every vote's batch): the URLs are built by SQLite from polls.id, the values are whole parameters.
+ */
 export function enqueueDeliveryStatement(db: Kysely<Database>, ctx: TransitionContext, deps: OutboxListenerDeps) {
+  const pollsUrl = `${deps.publicBaseUrl}${POLLS_PATH}/`;
+  const values = {
+    pollId: ctx.pollId,
+    at: ctx.at,
+    transitionId: ctx.transitionId,
+    deliveryId: randomUUID(),
+    readToken: deps.readTokens?.tokenFor(ctx.pollId) ?? null,
+  };
+  const [statement] = templatedStatements(
+    db,
+    `outbox:${ctx.to}:${pollsUrl}`,
+    ["pollId", "at", "transitionId", "deliveryId", "readToken"],
+    (d, p) => [buildEnqueue(d, { ...ctx, db: d, pollId: p.pollId!, at: p.at!, transitionId: p.transitionId! }, pollsUrl, p.deliveryId!, p.readToken ?? null)],
+    values,
+  );
+  return statement!;
+}
+
+function buildEnqueue(db: Kysely<Database>, ctx: TransitionContext, pollsUrl: string, deliveryId: string, readToken: string | null) {
   const { pollId, to, at } = ctx;
-  const base = `${deps.publicBaseUrl}${POLLS_PATH}/${pollId}`;
-  const readToken = deps.readTokens?.tokenFor(pollId) ?? null;
   const body = sql<string>`json_object(
     'pollId', polls.id,
     'status', ${to},
     'voteCount', polls.vote_count,
     'maxResponses', polls.max_responses,
     'completedAt', ${at},
-    'resultsUrl', ${`${base}/results`},
-    'votesUrl', ${`${base}/votes`},
+    'resultsUrl', ${pollsUrl} || polls.id || '/results',
+    'votesUrl', ${pollsUrl} || polls.id || '/votes',
     'readToken', ${readToken}
   )`;
   return db
@@ -49,7 +71,7 @@ export function enqueueDeliveryStatement(db: Kysely<Database>, ctx: TransitionCo
       eb
         .selectFrom("polls")
         .select([
-          eb.val(randomUUID()).as("id"),
+          eb.val(deliveryId).as("id"),
           "polls.id as poll_id",
           eb.val(eventFor(to)).as("event"),
           sql<string>`polls.callback_url`.as("url"),
