@@ -22,71 +22,88 @@ export interface NodeHttpFetch {
 /** Statuses whose response has no body (the Response constructor refuses one). */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
+type BufferedInit = ResponseInit & { headers: [string, string][] };
+type BufferedResponseClass = new (bytes: Buffer | null, init: BufferedInit) => Response;
+const bufferedClasses = new WeakMap<typeof Response, BufferedResponseClass>();
+
 /**
- * A Response whose body is already in memory. It is constructed without a body (so no web stream is
- * built: ~45 µs on Node) nor headers (a Headers object is made when `headers` is read) and serves its
- * bytes itself: json(), text(), arrayBuffer() and blob() read them
- * directly, `body` is a stream over them made on demand, clone() copies them. As with any Response, the
- * body can be read once.
+ * A Response whose body is already in memory. It extends the platform's Response as it is when first
+ * used — on @hono/node-server that is its lightweight Response, whose constructor only records status
+ * and headers (undici's builds a whole response state: ~35 µs a call here) — and is constructed without a
+ * body (no web stream: ~45 µs more) nor headers (a Headers object is made when `headers` is read). It
+ * serves its bytes itself: json(), text(), arrayBuffer() and blob() read them directly, `body` is a stream
+ * over them made on demand, clone() copies them. As with any Response, the body can be read once.
  */
-class BufferedResponse extends Response {
-  readonly #bytes: Buffer | null;
-  readonly #init: ResponseInit & { headers: [string, string][] };
-  #headers: Headers | undefined;
-  #read = false;
-  #stream: ReadableStream<Uint8Array<ArrayBuffer>> | null | undefined;
-
-  constructor(bytes: Buffer | null, init: ResponseInit & { headers: [string, string][] }) {
-    // Status only: the headers become a Headers object when asked for (most callers never do).
-    super(null, { status: init.status, statusText: init.statusText });
-    this.#bytes = bytes;
-    this.#init = init;
+function bufferedResponse(bytes: Buffer | null, init: BufferedInit): Response {
+  const Base = globalThis.Response;
+  let Class = bufferedClasses.get(Base);
+  if (!Class) {
+    Class = defineBufferedResponse(Base);
+    bufferedClasses.set(Base, Class);
   }
+  return new Class(bytes, init);
+}
 
-  override get headers(): Headers {
-    return (this.#headers ??= new Headers(this.#init.headers));
-  }
+function defineBufferedResponse(Base: typeof Response): BufferedResponseClass {
+  return class BufferedResponse extends Base {
+    readonly #bytes: Buffer | null;
+    readonly #init: BufferedInit;
+    #headers: Headers | undefined;
+    #read = false;
+    #stream: ReadableStream<Uint8Array<ArrayBuffer>> | null | undefined;
 
-  override get body(): ReadableStream<Uint8Array<ArrayBuffer>> | null {
-    if (this.#stream === undefined) this.#stream = this.#bytes === null ? null : new Blob([this.#bytes as Uint8Array<ArrayBuffer>]).stream();
-    return this.#stream;
-  }
+    constructor(bytes: Buffer | null, init: BufferedInit) {
+      // Status only: the headers become a Headers object when asked for (most callers never do).
+      super(null, { status: init.status, statusText: init.statusText });
+      this.#bytes = bytes;
+      this.#init = init;
+    }
 
-  override get bodyUsed(): boolean {
-    return this.#read || (this.#stream?.locked ?? false);
-  }
+    override get headers(): Headers {
+      return (this.#headers ??= new Headers(this.#init.headers));
+    }
 
-  #take(): Buffer {
-    if (this.bodyUsed) throw new TypeError("Body is unusable: Body has already been read");
-    this.#read = true;
-    return this.#bytes ?? Buffer.alloc(0);
-  }
+    override get body(): ReadableStream<Uint8Array<ArrayBuffer>> | null {
+      if (this.#stream === undefined) this.#stream = this.#bytes === null ? null : new Blob([this.#bytes as Uint8Array<ArrayBuffer>]).stream();
+      return this.#stream;
+    }
 
-  override async text(): Promise<string> {
-    return this.#take().toString("utf8");
-  }
+    override get bodyUsed(): boolean {
+      return this.#read || (this.#stream?.locked ?? false);
+    }
 
-  override async json(): Promise<unknown> {
-    return JSON.parse(this.#take().toString("utf8"));
-  }
+    #take(): Buffer {
+      if (this.bodyUsed) throw new TypeError("Body is unusable: Body has already been read");
+      this.#read = true;
+      return this.#bytes ?? Buffer.alloc(0);
+    }
 
-  override async arrayBuffer(): Promise<ArrayBuffer> {
-    const bytes = this.#take();
-    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  }
+    override async text(): Promise<string> {
+      return this.#take().toString("utf8");
+    }
 
-  override async blob(): Promise<Blob> {
-    return new Blob([this.#take() as Uint8Array<ArrayBuffer>], { type: this.headers.get("content-type") ?? "" });
-  }
+    override async json(): Promise<unknown> {
+      return JSON.parse(this.#take().toString("utf8"));
+    }
 
-  override async formData(): Promise<FormData> {
-    return new Response(this.#take() as Uint8Array<ArrayBuffer>, this.#init).formData();
-  }
+    override async arrayBuffer(): Promise<ArrayBuffer> {
+      const bytes = this.#take();
+      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    }
 
-  override clone(): Response {
-    if (this.bodyUsed) throw new TypeError("Response.clone: Body has already been consumed.");
-    return new BufferedResponse(this.#bytes, this.#init);
-  }
+    override async blob(): Promise<Blob> {
+      return new Blob([this.#take() as Uint8Array<ArrayBuffer>], { type: this.headers.get("content-type") ?? "" });
+    }
+
+    override async formData(): Promise<FormData> {
+      return new Response(this.#take() as Uint8Array<ArrayBuffer>, { status: this.#init.status, headers: this.#init.headers }).formData();
+    }
+
+    override clone(): Response {
+      if (this.bodyUsed) throw new TypeError("Response.clone: Body has already been consumed.");
+      return bufferedResponse(this.#bytes, this.#init);
+    }
+  };
 }
 
 export function createNodeHttpFetch(options: { maxSockets?: number } = {}): NodeHttpFetch {
@@ -156,7 +173,7 @@ export function createNodeHttpFetch(options: { maxSockets?: number } = {}): Node
           for (let i = 0; i + 1 < raw.length; i += 2) responseHeaders.push([raw[i]!, raw[i + 1]!]);
           try {
             const payload = NULL_BODY.has(status) ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-            resolve(new BufferedResponse(payload, { status, statusText: res.statusMessage ?? "", headers: responseHeaders }));
+            resolve(bufferedResponse(payload, { status, statusText: res.statusMessage ?? "", headers: responseHeaders }));
           } catch (error) {
             reject(new TypeError("fetch failed", { cause: error }));
           }
