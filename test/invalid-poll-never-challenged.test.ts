@@ -116,6 +116,8 @@ describe("quote validation", () => {
     ["maxResponses=-100", "maxResponses"],
     ["maxResponses=100&network=solana", "network"],
     ["maxResponses=100&network=base", "network"],
+    ["maxResponses=100&maxResponses=200", "maxResponses"],
+    ["maxResponses=100&network=local&network=devnet", "network"],
   ])("?%s → 400 naming %s", async (query, param) => {
     const response = await fetch(`${service.url}/api/v1/quote?${query}`);
     expect(response.status).toBe(400);
@@ -131,6 +133,22 @@ describe("quote validation", () => {
       const quote = await response.json();
       expect(quote.paymentRequired.accepts.map((a: { network: string }) => a.network)).toEqual([service.devnet!.network]);
     }
+  });
+
+  it("answers a query string it answered before the same way, with this request's own edge headers", async () => {
+    const url = `${service.url}/api/v1/quote?maxResponses=321`;
+    const [first, second] = [await fetch(url, { headers: { origin: "https://agent.example" } }), await fetch(url)];
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(await second.text()).toBe(await first.text());
+    expect(first.headers.get("x-request-id")).not.toBe(second.headers.get("x-request-id"));
+    for (const response of [first, second]) {
+      expect(response.headers.get("content-type")).toBe("application/json");
+      expect(response.headers.get("access-control-allow-origin")).toBe("*");
+      expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(response.headers.get("content-security-policy")).toContain("default-src 'self'");
+    }
+    // A refused query is refused again: errors are never kept.
+    for (let i = 0; i < 2; i++) expect((await fetch(`${service.url}/api/v1/quote?maxResponses=99`)).status).toBe(400);
   });
 
   it("answers the contract's pricing fields", async () => {
