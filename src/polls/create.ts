@@ -108,11 +108,11 @@ function unavailable(deps: CreatePollDeps, area: ConfigProblem["area"]): ApiErro
   });
 }
 
-async function readJsonBody(c: Context): Promise<unknown> {
-  const text = await c.req.text();
+const JSON_CONTENT_TYPE = /^application\/([\w.+-]*\+)?json\b/i;
+
+function parseJsonBody(c: Context, text: string): unknown {
   if (text.trim() === "") return undefined;
-  const contentType = c.req.header("content-type") ?? "";
-  if (!/^application\/([\w.+-]*\+)?json\b/i.test(contentType)) {
+  if (!JSON_CONTENT_TYPE.test(c.req.header("content-type") ?? "")) {
     throw new ApiError(415, "unsupported_media_type", "Send the poll as JSON with Content-Type: application/json.");
   }
   try {
@@ -121,6 +121,17 @@ async function readJsonBody(c: Context): Promise<unknown> {
     throw new ApiError(400, "invalid_json", "The request body is not valid JSON.");
   }
 }
+
+/** What an unpaid body that passed every check is priced by, and the one check that depends on time. */
+interface PricedBody {
+  maxResponses: number;
+  expiresAtMs: number;
+}
+
+/** Distinct valid bodies remembered for re-asked challenges; a client sending endless new ones only churns it. */
+const PRICED_BODY_LIMIT = 512;
+/** Bodies larger than this are validated every time (a real poll body is well under it). */
+const PRICED_BODY_MAX_CHARS = 8 * 1024;
 
 /** Rules that depend on time and mode, after the structural schema passed. */
 function checkContextualRules(input: CreatePollInput, deps: CreatePollDeps): void {
@@ -155,6 +166,7 @@ function challengeResponse(c: Context, challenge: Challenge, error?: string) {
 }
 
 function createPollGate(deps: CreatePollDeps): MiddlewareHandler<CreateEnv> {
+  const pricedBodies = new Map<string, PricedBody>();
   return async (c, next) => {
     if (c.req.method !== "POST") return next();
     try {
@@ -169,7 +181,17 @@ function createPollGate(deps: CreatePollDeps): MiddlewareHandler<CreateEnv> {
         throw new ApiError(503, "facilitator_unavailable", "The payment facilitator cannot be reached; try again shortly.");
       }
       const paymentHeader = c.req.header("payment-signature") ?? c.req.header("x-payment");
-      const rawBody = await readJsonBody(c);
+      const text = await c.req.text();
+      // An agent (or a crawler) asking again with the same unpaid body gets the same challenge: the body's
+      // verdict is remembered, so only the time-dependent rule is checked again (issue 8). Nothing else in
+      // the verdict can change: the schema, the URL rules and the mode are fixed for the process.
+      if (!paymentHeader) {
+        const known = pricedBodies.get(text);
+        if (known && known.expiresAtMs > deps.now().getTime() + MIN_EXPIRY_LEAD_MS && JSON_CONTENT_TYPE.test(c.req.header("content-type") ?? "")) {
+          return challengeResponse(c, await payments.challenge(known.maxResponses));
+        }
+      }
+      const rawBody = parseJsonBody(c, text);
 
       if (rawBody === undefined) {
         // Crawlers probe with a bare POST: answer the challenge at the minimum price.
@@ -181,7 +203,13 @@ function createPollGate(deps: CreatePollDeps): MiddlewareHandler<CreateEnv> {
       const input = parsed.data;
       checkContextualRules(input, deps);
       const challenge = await payments.challenge(input.maxResponses);
-      if (!paymentHeader) return challengeResponse(c, challenge);
+      if (!paymentHeader) {
+        if (text.length <= PRICED_BODY_MAX_CHARS) {
+          if (pricedBodies.size >= PRICED_BODY_LIMIT) pricedBodies.delete(pricedBodies.keys().next().value as string);
+          pricedBodies.set(text, { maxResponses: input.maxResponses, expiresAtMs: Date.parse(input.expiresAt) });
+        }
+        return challengeResponse(c, challenge);
+      }
 
       // Before anything reaches the facilitator: a payload we can read (only exact EIP-3009
       // payments are offered) …
