@@ -5,16 +5,24 @@
 
 export type Logger = (message: string, fields?: Record<string, unknown>) => void;
 
+/** How long a line may wait in memory before it is written, at most. */
+const FLUSH_AFTER_MS = 25;
+/** Written at once when this much is pending, whatever the wait. */
+const FLUSH_AT_CHARS = 64 * 1024;
+
 /**
- * Lines to stdout, written once per turn of the event loop instead of one write each: under load that
- * is one write(2) for many access lines (stdout to a file or a pipe is a synchronous write in Node).
- * Whatever is pending is written before the process exits.
+ * Lines to stdout, gathered and written together: at most FLUSH_AFTER_MS after the first pending line,
+ * or as soon as FLUSH_AT_CHARS are pending. Stdout to a file or a pipe is a synchronous write in Node,
+ * and under load a write per turn of the event loop (a few lines each) cost more than building the
+ * lines (~10 µs a request, issue 8). Whatever is pending is written before the process exits; a
+ * SIGKILL can lose at most the last FLUSH_AFTER_MS of lines.
  */
 export function bufferedStdout(): (line: string) => void {
   let pending = "";
-  let scheduled = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const flush = () => {
-    scheduled = false;
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
     if (pending === "") return;
     const chunk = pending;
     pending = "";
@@ -23,9 +31,11 @@ export function bufferedStdout(): (line: string) => void {
   process.on("exit", flush);
   return (line) => {
     pending += `${line}\n`;
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(flush);
+    if (pending.length >= FLUSH_AT_CHARS) flush();
+    else if (timer === undefined) {
+      timer = setTimeout(flush, FLUSH_AFTER_MS);
+      // Never the reason the process stays up; "exit" writes what is left.
+      timer.unref();
     }
   };
 }
@@ -33,7 +43,8 @@ export function bufferedStdout(): (line: string) => void {
 let stdoutWriter: ((line: string) => void) | undefined;
 
 export function jsonLogger(write: (line: string) => void = (stdoutWriter ??= bufferedStdout())): Logger {
-  // One access line per request under load: the timestamp string is reused within a millisecond.
+  // One access line per request under load: the line's head is reused within a millisecond, and the
+  // caller's fields are serialised as they are (one JSON.stringify, no copy) unless they carry `level`.
   let lastMs = 0;
   let lastIso = "";
   return (message, fields) => {
@@ -42,8 +53,14 @@ export function jsonLogger(write: (line: string) => void = (stdoutWriter ??= buf
       lastMs = ms;
       lastIso = new Date(ms).toISOString();
     }
-    const entry: Record<string, unknown> = { ts: lastIso, level: fields?.level ?? "info", msg: message };
-    if (fields) for (const key in fields) if (key !== "level") entry[key] = fields[key];
+    if (fields === undefined || fields.level === undefined) {
+      const head = `{"ts":"${lastIso}","level":"info","msg":${JSON.stringify(message)}`;
+      const rest = fields === undefined ? "{}" : JSON.stringify(fields);
+      write(rest === "{}" ? `${head}}` : `${head},${rest.slice(1)}`);
+      return;
+    }
+    const entry: Record<string, unknown> = { ts: lastIso, level: fields.level, msg: message };
+    for (const key in fields) if (key !== "level") entry[key] = fields[key];
     write(JSON.stringify(entry));
   };
 }

@@ -1,0 +1,81 @@
+// Log lines go to stdout in batches (src/http/logger.ts: one write per 25 ms or per 64 KB, issue 8). The
+// promise guarded here: batching never loses or reorders a line — whatever is pending is written when
+// the process exits, a quiet process writes its lines within the batching delay, and a burst larger
+// than a batch arrives whole, in order — and each line stays one JSON object.
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const loggerModule = fileURLToPath(new URL("../src/http/logger.ts", import.meta.url));
+
+/** Runs `body` in a child node (with tsx) where `log` is the production stdout logger; resolves its stdout. */
+function runChild(
+  body: string,
+  onLine?: (line: string, atMs: number) => void,
+  onStderr?: (text: string, atMs: number) => void,
+): Promise<{ stdout: string; code: number | null }> {
+  const script = `import { jsonLogger } from ${JSON.stringify(loggerModule)}; const log = jsonLogger(); ${body}`;
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "pipe"] });
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (text: string) => onStderr?.(text, performance.now()));
+  let stdout = "";
+  let partial = "";
+  child.stdout.setEncoding("utf8");
+  child.stdout.on("data", (chunk: string) => {
+    stdout += chunk;
+    partial += chunk;
+    let newline = partial.indexOf("\n");
+    while (newline !== -1) {
+      onLine?.(partial.slice(0, newline), performance.now());
+      partial = partial.slice(newline + 1);
+      newline = partial.indexOf("\n");
+    }
+  });
+  return new Promise((resolve) => child.on("close", (code) => resolve({ stdout, code })));
+}
+
+const parse = (stdout: string) =>
+  stdout
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as { level: string; msg: string; n?: number; requestId?: string });
+
+describe("batched log lines", () => {
+  it("are all written when the process exits right after logging them", async () => {
+    const { stdout, code } = await runChild(`for (let n = 0; n < 1000; n++) log("request", { n }); process.exit(0);`);
+    expect(code).toBe(0);
+    const lines = parse(stdout);
+    expect(lines.map((line) => line.n)).toEqual(Array.from({ length: 1000 }, (_, n) => n));
+  });
+
+  it("reach stdout within the batching delay while the process keeps running", async () => {
+    let loggedAt: number | undefined;
+    let seenAt: number | undefined;
+    const { stdout } = await runChild(
+      // Log one line (saying so on stderr at that moment), then stay alive, idle, for another second:
+      // the line must arrive by the batching timer, not with the exit.
+      `setTimeout(() => { process.stderr.write("logging\\n"); log("quiet", { n: 1 }); setTimeout(() => {}, 1000); }, 100);`,
+      (line, atMs) => {
+        if (line.includes('"quiet"')) seenAt = atMs;
+      },
+      (text, atMs) => {
+        if (text.includes("logging")) loggedAt ??= atMs;
+      },
+    );
+    expect(parse(stdout)).toHaveLength(1);
+    expect(loggedAt).toBeDefined();
+    expect(seenAt).toBeDefined();
+    expect(seenAt! - loggedAt!).toBeLessThan(500);
+  });
+
+  it("keep order and completeness in a burst larger than one batch, each line one JSON object", async () => {
+    const { stdout } = await runChild(
+      `const pad = "x".repeat(200); for (let n = 0; n < 5000; n++) log("request", { n, pad, requestId: "r-" + n }); log("done", { level: "warn", n: 5000 });`,
+    );
+    const lines = parse(stdout);
+    expect(lines).toHaveLength(5001);
+    expect(lines.every((line, n) => line.n === n)).toBe(true);
+    expect(lines[0]).toMatchObject({ level: "info", msg: "request", requestId: "r-0" });
+    expect(lines[5000]).toMatchObject({ level: "warn", msg: "done" });
+  });
+});
