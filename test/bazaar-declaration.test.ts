@@ -148,4 +148,33 @@ describe("the bazaar declaration", () => {
     expect(response.status).toBe(402);
     expect(decodePaymentRequiredHeader(response.headers.get("PAYMENT-REQUIRED")!).accepts[0]?.amount).toBe("500000");
   });
+
+  it("has a compact request-body schema that accepts every body our validator accepts (and refuses a malformed one)", () => {
+    const example = (bazaar.info.input as { body: Record<string, unknown> }).body;
+    const withBody = (body: Record<string, unknown>): DiscoveryExtension => ({
+      ...bazaar,
+      info: { ...bazaar.info, input: { ...(bazaar.info.input as Record<string, unknown>), body } } as DiscoveryExtension["info"],
+    });
+    const accepted: Record<string, unknown>[] = [
+      example,
+      { ...example, description: null, moreInfoUrl: null, mediaUrl: null, mediaType: null, layoutType: null, callbackUrl: null },
+      { ...example, mediaUrl: "https://cdn.example.org/a.png", mediaType: "image", layoutType: "grid", publicResults: true },
+      { ...example, expiresAt: "2099-01-15T12:00:00+02:00" },
+      { ...example, expiresAt: "2099-01-15T12:00:00.123456Z" },
+      { ...example, options: [{ text: "A", mediaUrl: null }, { text: "B", mediaUrl: "https://cdn.example.org/b.png" }] },
+    ];
+    for (const body of accepted) {
+      expect(CreatePollBody.safeParse(body).success, JSON.stringify(body)).toBe(true);
+      expect(validateDiscoveryExtension(withBody(body)), JSON.stringify(body)).toEqual({ valid: true });
+    }
+    for (const body of [{ ...example, expiresAt: "next tuesday" }, { ...example, mediaType: "video" }, { ...example, maxResponses: 99 }]) {
+      expect(CreatePollBody.safeParse(body).success).toBe(false);
+      expect(validateDiscoveryExtension(withBody(body)).valid, JSON.stringify(body)).toBe(false);
+    }
+    // zod's artefacts stay out of every 402: no nullable anyOf, no ±2^53 bounds, no 350-character regex.
+    const text = JSON.stringify(bazaar.schema);
+    expect(text).not.toContain('"anyOf"');
+    expect(text).not.toContain(String(Number.MAX_SAFE_INTEGER));
+    expect(text.length).toBeLessThan(2800); // 3,417 with zod's output as is
+  });
 });

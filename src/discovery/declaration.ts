@@ -35,20 +35,41 @@ const FORMAT_HINTS: Record<string, string> = {
 };
 
 /**
- * A zod schema as a self-contained JSON Schema (draft 2020-12) to embed in the bazaar declaration.
- * `format` is moved into the description: Ajv inside @x402/extensions (and other bazaar validators)
- * runs without ajv-formats and logs `unknown format "date-time" ignored` for every format it meets.
- * Nothing is lost: zod emits a `pattern` next to each format it generates, and that pattern is exactly
- * what our validation accepts. The nested `$schema` goes too: the declaration's root carries it.
+ * The shape of an ISO 8601 date-time with seconds and a zone: what we accept is a subset (zod also checks
+ * the ranges — month 13, Feb 30 — and answers a clear 400), so nothing we accept fails it. zod's own
+ * pattern says the same in ~350 characters, carried by every 402 twice (body and base64 header).
+ */
+export const DATE_TIME_SHAPE = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$";
+
+const SAFE_INTEGER_BOUNDS = new Set([Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER]);
+
+/**
+ * A zod schema as a self-contained JSON Schema (draft 2020-12) to embed in the bazaar declaration, in
+ * as few bytes as say the same thing: every 402 and every quote carries it (issue 8).
+ * - `format` is moved into the description: Ajv inside @x402/extensions (and other bazaar validators)
+ *   runs without ajv-formats and logs `unknown format "date-time" ignored` for every format it meets.
+ *   Request date-times keep a short shape pattern (DATE_TIME_SHAPE); the response's patterns go (the
+ *   response is ours, its description says what the value is).
+ * - `anyOf: [X, {type: "null"}]` (zod's nullable) becomes X with `null` added to its type (and enum).
+ * - zod's ±2^53-1 bounds of a plain integer say nothing and go.
+ * - The nested `$schema` goes too: the declaration's root carries it.
  */
 export function bazaarJsonSchema(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {
   const generated = z.toJSONSchema(schema, { target: "draft-2020-12", io, unrepresentable: "any" }) as Json;
   const clean = (node: Json): Json => {
     if (Array.isArray(node)) return node.map(clean);
     if (node === null || typeof node !== "object") return node;
+    const nullable = nullableMember(node);
+    if (nullable) return clean(nullable);
     const out: { [key: string]: Json } = {};
     for (const [key, value] of Object.entries(node)) {
       if (key === "$schema" || key === "format") continue;
+      if ((key === "minimum" || key === "maximum") && typeof value === "number" && SAFE_INTEGER_BOUNDS.has(value)) continue;
+      if (key === "pattern" && typeof node.format === "string") {
+        if (io === "input" && node.format === "date-time") out.pattern = DATE_TIME_SHAPE;
+        else if (io === "input") out.pattern = value;
+        continue;
+      }
       out[key] = clean(value);
     }
     if (typeof node.format === "string" && out.description === undefined) {
@@ -57,6 +78,18 @@ export function bazaarJsonSchema(schema: z.ZodType, io: "input" | "output"): Rec
     return out;
   };
   return clean(generated) as Record<string, unknown>;
+}
+
+/** `{anyOf: [{type: T, ...}, {type: "null"}]}` as one `{type: [T, "null"], ...}` schema; else undefined. */
+function nullableMember(node: { [key: string]: Json }): { [key: string]: Json } | undefined {
+  const members = node.anyOf;
+  if (!Array.isArray(members) || members.length !== 2 || Object.keys(node).length !== 1) return undefined;
+  const isNull = (m: Json) => typeof m === "object" && m !== null && !Array.isArray(m) && m.type === "null" && Object.keys(m).length === 1;
+  const other = members.find((m) => !isNull(m));
+  if (!members.some(isNull) || typeof other !== "object" || other === null || Array.isArray(other) || typeof other.type !== "string") return undefined;
+  const merged: { [key: string]: Json } = { ...other, type: [other.type, "null"] };
+  if (Array.isArray(other.enum)) merged.enum = [...other.enum, null];
+  return merged;
 }
 
 const EXAMPLE_POLL_ID = "3f0c2a8e-6a4b-4c1d-9f7e-2b5d8c1a9e40";
