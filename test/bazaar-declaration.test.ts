@@ -151,10 +151,8 @@ describe("the bazaar declaration", () => {
 
   it("has a compact request-body schema that accepts every body our validator accepts (and refuses a malformed one)", () => {
     const example = (bazaar.info.input as { body: Record<string, unknown> }).body;
-    const withBody = (body: Record<string, unknown>): DiscoveryExtension => ({
-      ...bazaar,
-      info: { ...bazaar.info, input: { ...(bazaar.info.input as Record<string, unknown>), body } } as DiscoveryExtension["info"],
-    });
+    const withBody = (body: Record<string, unknown>) =>
+      ({ ...bazaar, info: { ...bazaar.info, input: { ...(bazaar.info.input as Record<string, unknown>), body } } }) as unknown as DiscoveryExtension;
     const accepted: Record<string, unknown>[] = [
       example,
       { ...example, description: null, moreInfoUrl: null, mediaUrl: null, mediaType: null, layoutType: null, callbackUrl: null },
