@@ -3,7 +3,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import type { AddressInfo } from "node:net";
 import { setFlagsFromString } from "node:v8";
 import { serve, type ServerType } from "@hono/node-server";
@@ -14,8 +13,7 @@ import type { FacilitatorClient } from "@x402/core/server";
 import { createApp } from "./app";
 import { errorBody } from "./http/errors";
 import type { ReadinessCheck } from "./http/readiness";
-import { jsonLogger } from "./http/logger";
-import { ConfigError, loadConfig, type Config } from "./config";
+import type { Config } from "./config";
 import { openSqliteStore, type SqliteStore } from "./db/sqlite";
 import { startDevnet, type Devnet } from "./devnet/devnet";
 import type { Moderator } from "./moderation/moderator";
@@ -365,54 +363,4 @@ export async function startServer(initialConfig: Config, options: StartOptions =
       await store.close();
     })());
   return { url, port, config, store, payments, devnet, worldIdStandin: worldId.standin, payouts: payouts.worker, close };
-}
-
-async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
-  // Signal handlers first: a Ctrl-C during start-up must still stop the chain we are starting.
-  let running: RunningServer | undefined;
-  let stopping: string | undefined;
-  const stop = () => {
-    running!.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
-  };
-  const onSignal = (signal: string) => {
-    if (stopping) return;
-    stopping = signal;
-    console.log(`${signal}: shutting down`);
-    if (running) stop();
-  };
-  process.on("SIGINT", () => onSignal("SIGINT"));
-  process.on("SIGTERM", () => onSignal("SIGTERM"));
-
-  running = await startServer(config, { log: jsonLogger() });
-  if (stopping) return stop();
-  console.log(`Quali polls (${config.mode} mode) listening on ${running.url}`);
-  if (running.devnet) {
-    console.log(`Local devnet ${running.devnet.network} at ${running.devnet.rpcUrl}, USDC ${running.devnet.asset}`);
-    console.log("Demo payer accounts (devnet only, never use on a real chain):");
-    for (const payer of running.devnet.payers) console.log(`  ${payer.address}  ${payer.privateKey}`);
-    console.log(`Wrote ${join(resolve(config.dataDir), "devnet.json")}. Try: npm run demo`);
-  }
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
 }

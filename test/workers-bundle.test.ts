@@ -32,6 +32,7 @@ describe("the Workers bundle", () => {
     // Node-only code of ours that must stay out: the Node entry, SQLite, the devnet, the stand-ins, DNS/pinning.
     const ours = [
       "src/server.ts",
+      "src/main.ts",
       "src/db/sqlite.ts",
       "src/db/migrate.ts",
       "src/devnet/",
@@ -43,6 +44,7 @@ describe("the Workers bundle", () => {
       "src/webhook/dispatcher.ts",
       "src/discovery/assets-node.ts",
       "src/pages/static-node.ts",
+      "src/project-paths.ts",
     ];
     for (const path of ours) expect(inputs.filter((input) => input.startsWith(path)), path).toEqual([]);
     for (const pkg of ["better-sqlite3", "@hono/node-server", "obscenity", "@foundry-rs/anvil"]) {

@@ -330,7 +330,7 @@ describe("votes verified with the World ID portal stand-in", () => {
 
   it("runs as its own process", async () => {
     const key = randomBytes(32);
-    const child = spawn(process.execPath, ["--import", "tsx", "src/voting/world-id-standin.ts", "--rp-id", "rp_cli", "--network-key", key.toString("hex")], {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/voting/world-id-standin-cli.ts", "--rp-id", "rp_cli", "--network-key", key.toString("hex")], {
       cwd: process.cwd(),
       stdio: ["ignore", "pipe", "inherit"],
     });

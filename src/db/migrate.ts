@@ -1,10 +1,10 @@
 // Applies src/db/migrations/*.sql in name order, once each. The same files are what
 // `wrangler d1 migrations apply` runs on D1, so there is one source of truth for the schema.
 import { readdirSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import type BetterSqlite3 from "better-sqlite3";
+import { projectPath } from "../project-paths";
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations/", import.meta.url));
+export const MIGRATIONS_DIR = `${projectPath("src", "db", "migrations")}/`;
 
 export function listMigrations(dir = MIGRATIONS_DIR): { name: string; sql: string }[] {
   return readdirSync(dir)

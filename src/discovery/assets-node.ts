@@ -3,10 +3,10 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { projectPath } from "../project-paths";
 import { stripSourceMapComment, type DiscoveryAssets } from "./assets";
 
-export const FAVICON_PATH = fileURLToPath(new URL("../../public/favicon.ico", import.meta.url));
+export const FAVICON_PATH = projectPath("public", "favicon.ico");
 
 export function loadDiscoveryAssets(): DiscoveryAssets {
   const require = createRequire(import.meta.url);

@@ -4,12 +4,12 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { serveStatic } from "@hono/node-server/serve-static";
 import type { MiddlewareHandler } from "hono";
+import { projectPath } from "../project-paths";
 import { pageFileFor, VENDOR_PREFIX, VENDORED } from "./index";
 
-export const PUBLIC_DIR = fileURLToPath(new URL("../../public/", import.meta.url));
+export const PUBLIC_DIR = `${projectPath("public")}/`;
 
 /** The installed root directory and version of an npm package (whatever its `exports` allow). */
 export function installedPackage(packageName: string): { root: string; version: string } {

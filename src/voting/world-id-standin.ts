@@ -1,8 +1,8 @@
 // A local stand-in for the World ID Developer Portal's v4 verify API, speaking its request and response
 // shapes, so the production verifier code (src/voting/world-id.ts) runs unchanged in local mode and tests.
 // Local mode starts it in-process on a loopback port (src/voting/world-id-setup.ts); production never
-// does. It can also run as its own process:
-//   `tsx src/voting/world-id-standin.ts --rp-id rp_x --network-key HEX [--app-id app_x] [--port N]`.
+// does. It can also run as its own process (src/voting/world-id-standin-cli.ts):
+//   `npx tsx src/voting/world-id-standin-cli.ts --rp-id rp_x --network-key HEX [--app-id app_x] [--port N]`.
 //
 //   POST /api/v4/verify/{rp_id | app_id}   body: the IDKit result, unchanged
 //   200 { success: true, action, nullifier, created_at, environment, results: [{ identifier, success, nullifier }], message }
@@ -27,10 +27,7 @@
 // `requests` records the latest requests (at least 1,000) in arrival order.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { resolve } from "node:path";
-import { parseArgs } from "node:util";
-import { pathToFileURL } from "node:url";
-import { checkSimulatedProof, parseNetworkKey } from "./world-id-simulator";
+import { checkSimulatedProof } from "./world-id-simulator";
 
 export interface StandinRelyingParty {
   rpId: string;
@@ -251,47 +248,4 @@ export async function startWorldIdStandin(options: WorldIdStandinOptions): Promi
       return closing;
     },
   };
-}
-
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      "rp-id": { type: "string" },
-      "app-id": { type: "string" },
-      "network-key": { type: "string" },
-      port: { type: "string", default: "0" },
-      host: { type: "string", default: "127.0.0.1" },
-      environment: { type: "string", default: "production" },
-    },
-  });
-  const rpId = values["rp-id"];
-  const keyHex = values["network-key"];
-  let networkKey: Uint8Array | undefined;
-  try {
-    networkKey = keyHex ? parseNetworkKey(keyHex) : undefined;
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : String(error));
-  }
-  if (!rpId || !networkKey) {
-    console.error("usage: world-id-standin --rp-id rp_x --network-key HEX(32 bytes) [--app-id app_x] [--port N] [--host H] [--environment production|staging]");
-    process.exit(2);
-  }
-  const standin = await startWorldIdStandin({
-    relyingParties: [{ rpId, ...(values["app-id"] ? { appId: values["app-id"] } : {}) }],
-    networkKey,
-    host: values.host!,
-    port: Number(values.port),
-    environment: values.environment === "staging" ? "staging" : "production",
-  });
-  console.log(`World ID portal stand-in listening on ${standin.url}`);
-  const stop = () => void standin.close().then(() => process.exit(0));
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
 }
