@@ -7,6 +7,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { parseAbiItem, type Hex } from "viem";
 import { payingFetch } from "../../scripts/lib/agent";
 import { publicClientFor, type Address } from "../../src/devnet/chain";
+import { builtServerArgs } from "./built-server";
 import { pollBody } from "./harness";
 
 export interface ServerProcess {
@@ -17,7 +18,7 @@ export interface ServerProcess {
 }
 
 export function spawnServer(opts: { dataDir: string; port: number; rpcUrl: string; env?: Record<string, string> }): ServerProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
+  const child = spawn(process.execPath, builtServerArgs(), {
     env: {
       ...process.env,
       MODE: "local",

@@ -1,6 +1,7 @@
-// The service as its own OS process (`node --import tsx src/server.ts`), for tests that kill it:
+// The service as its own OS process, as `npm start` runs it (the built bundle), for tests that kill it:
 // SIGTERM/SIGINT/SIGKILL, crash points, restarts on the same DATA_DIR.
 import { spawn, type ChildProcess } from "node:child_process";
+import { builtServerArgs } from "./built-server";
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -15,7 +16,7 @@ export interface ServerProcess {
 }
 
 export function startServerProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
+  const child = spawn(process.execPath, builtServerArgs(), {
     env: { ...process.env, MODE: "local", PORT: "0", HOST: "127.0.0.1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
