@@ -23,6 +23,8 @@ import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
+import { bundleLikeNpmBuild } from "../scripts/lib/bundle";
+import { PROJECT_ROOT } from "../src/project-paths";
 import { runLoad, percentile, type LoadResult, type LoadSpec } from "./lib/load";
 import { createPaidPoll, pollBody, sequentialPaidPolls, type DevnetInfo } from "./lib/paid";
 import { cpuMsOf, memoryOf, sampleRss, startChild, stopAll, trackPid, type Child } from "./lib/processes";
@@ -136,12 +138,19 @@ async function main(): Promise<void> {
   log(`quali bench — ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, Node ${machine.node}`);
   log(`load average at start (1/5/15 min): ${loadString()}${load1() > 1 ? "  ← the machine is busy: numbers will be low and noisy" : ""}`);
   log(`servers in child processes, autocannon in this process; logs and data in ${work}`);
+  // Both servers run as `npm start` runs the service: bundled like `npm run build`, started by plain node
+  // (no tsx: its loader thread and transformed sources cost the service ~80 MB of RSS).
+  const bundles = join(PROJECT_ROOT, "dist", "bench");
+  const baselineBundle = join(bundles, "baseline-server.mjs");
+  const serviceBundle = join(bundles, "service-child.mjs");
+  bundleLikeNpmBuild(baselineBundle, join(here, "baseline-server.ts"));
+  bundleLikeNpmBuild(serviceBundle, join(here, "service-child.ts"));
   await waitForQuiet();
 
   // (0) Baseline.
   const baselineRuns: { c50: number[]; c10: number[]; p99c10: number[]; cpuUs: number[] } = { c50: [], c10: [], p99c10: [], cpuUs: [] };
   const runBaseline = async (label: string) => {
-    const baseline = await startChild<{ type: "ready"; url: string; pid: number }>(join(here, "baseline-server.ts"), [], join(work, "baseline.log"));
+    const baseline = await startChild<{ type: "ready"; url: string; pid: number }>(baselineBundle, [], join(work, "baseline.log"));
     const spec = (connections: number): LoadSpec => ({ url: baseline.ready.url, connections, durationSeconds: DURATION, path: "/", expectStatus: 200 });
     await warm(spec(THROUGHPUT_CONNECTIONS));
     const b50 = await measured(baseline.pid, spec(THROUGHPUT_CONNECTIONS));
@@ -160,7 +169,7 @@ async function main(): Promise<void> {
   };
 
   const startService = async (label: string, env: Record<string, string>) => {
-    const service = await startChild<ServiceReady>(join(here, "service-child.ts"), [JSON.stringify({ DATA_DIR: dataDir, ...env })], join(work, `service-${label}.log`), {
+    const service = await startChild<ServiceReady>(serviceBundle, [JSON.stringify({ DATA_DIR: dataDir, ...env })], join(work, `service-${label}.log`), {
       execArgv: (process.env.BENCH_NODE_OPTIONS ?? "").split(" ").filter(Boolean),
     });
     trackPid(service.ready.anvilPid);

@@ -3,6 +3,7 @@
 // the bench exits, whether it finished, failed or was interrupted.
 import { fork, type ChildProcess } from "node:child_process";
 import { openSync, readFileSync } from "node:fs";
+import { START_NODE_FLAGS } from "../../scripts/lib/bundle";
 
 export interface Child<Ready> {
   process: ChildProcess;
@@ -78,7 +79,8 @@ export async function startChild<Ready extends { pid: number }>(
   installCleanup();
   const out = openSync(logFile, "a");
   const child = fork(script, args, {
-    execArgv: ["--import", "tsx", ...(options.execArgv ?? [])],
+    // A bundle (.mjs) runs as package.json "start" runs the service; TypeScript through tsx.
+    execArgv: [...(script.endsWith(".ts") ? ["--import", "tsx"] : START_NODE_FLAGS), ...(options.execArgv ?? [])],
     stdio: ["ignore", out, out, "ipc"],
   });
   children.add(child);
