@@ -3,7 +3,7 @@
 // entry point of the bundle: nothing else in src/ runs code when imported.
 import { join, resolve } from "node:path";
 import { ConfigError, loadConfig, type Config } from "./config";
-import { jsonLogger } from "./http/logger";
+import { flushLogs, jsonLogger } from "./http/logger";
 import { startServer, type RunningServer } from "./server";
 
 async function main(): Promise<void> {
@@ -40,6 +40,8 @@ async function main(): Promise<void> {
 
   running = await startServer(config, { log: jsonLogger() });
   if (stopping) return stop();
+  // The start-up log lines first, then the banner: in the order they happened.
+  flushLogs();
   console.log(`Quali polls (${config.mode} mode) listening on ${running.url}`);
   if (running.devnet) {
     console.log(`Local devnet ${running.devnet.network} at ${running.devnet.rpcUrl}, USDC ${running.devnet.asset}`);

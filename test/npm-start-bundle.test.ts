@@ -58,6 +58,13 @@ describe("the bundle npm start runs", () => {
     expect(response.headers.get("payment-required")).toBeTruthy();
   });
 
+  it("prints its start-up log lines before the banner, in the order they happened", () => {
+    const output = server.output();
+    const worldIdLine = output.indexOf('"msg":"world id: SIMULATED');
+    expect(worldIdLine).toBeGreaterThanOrEqual(0);
+    expect(worldIdLine).toBeLessThan(output.indexOf("listening on"));
+  });
+
   it("never started the World ID stand-in's command line (one entry point)", () => {
     expect(server.output()).not.toContain("usage: world-id-standin");
     expect(server.child.exitCode).toBeNull();

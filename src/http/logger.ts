@@ -17,7 +17,7 @@ const FLUSH_AT_CHARS = 64 * 1024;
  * lines (~10 µs a request, issue 8). Whatever is pending is written before the process exits; a
  * SIGKILL can lose at most the last FLUSH_AFTER_MS of lines.
  */
-export function bufferedStdout(): (line: string) => void {
+export function bufferedStdout(): ((line: string) => void) & { flush(): void } {
   let pending = "";
   let timer: ReturnType<typeof setTimeout> | undefined;
   const flush = () => {
@@ -29,7 +29,7 @@ export function bufferedStdout(): (line: string) => void {
     process.stdout.write(chunk);
   };
   process.on("exit", flush);
-  return (line) => {
+  const write = (line: string) => {
     pending += `${line}\n`;
     if (pending.length >= FLUSH_AT_CHARS) flush();
     else if (timer === undefined) {
@@ -38,9 +38,15 @@ export function bufferedStdout(): (line: string) => void {
       timer.unref();
     }
   };
+  return Object.assign(write, { flush });
 }
 
-let stdoutWriter: ((line: string) => void) | undefined;
+let stdoutWriter: ReturnType<typeof bufferedStdout> | undefined;
+
+/** Writes the log lines still waiting, before something else prints to stdout directly (start-up banners). */
+export function flushLogs(): void {
+  stdoutWriter?.flush();
+}
 
 export function jsonLogger(write: (line: string) => void = (stdoutWriter ??= bufferedStdout())): Logger {
   // One access line per request under load: the line's head is reused within a millisecond, and the
