@@ -78,4 +78,15 @@ describe("batched log lines", () => {
     expect(lines[0]).toMatchObject({ level: "info", msg: "request", requestId: "r-0" });
     expect(lines[5000]).toMatchObject({ level: "warn", msg: "done" });
   });
+
+  it("carry any text exactly: multi-byte characters, and a line longer than a whole batch", async () => {
+    const { stdout } = await runChild(
+      `log("request", { n: 0, path: "/sondage/é✓🙂" }); log("request", { n: 1, big: "é".repeat(40000) }); log("request", { n: 2, path: "/after" });`,
+    );
+    const lines = parse(stdout) as unknown as { n: number; path?: string; big?: string }[];
+    expect(lines.map((line) => line.n)).toEqual([0, 1, 2]);
+    expect(lines[0]!.path).toBe("/sondage/é✓🙂");
+    expect(lines[1]!.big).toBe("é".repeat(40000));
+    expect(lines[2]!.path).toBe("/after");
+  });
 });
