@@ -58,21 +58,32 @@ export function openSqliteStore(filename: string, options: SqliteStoreOptions = 
   sqlite.pragma("temp_store = MEMORY");
   applyMigrations(sqlite);
 
-  // Least recently used statements leave first (a Map iterates in insertion order).
+  // Least recently used statements leave first. A use only stamps its entry (a Map re-insertion per
+  // statement run measured ~5 µs a read request); the oldest stamp is looked for when the cache is full.
   const cacheSize = options.statementCacheSize ?? 500;
-  const statements = new Map<string, BetterSqlite3.Statement>();
+  const statements = new Map<string, { statement: BetterSqlite3.Statement; usedAt: number }>();
+  let uses = 0;
   const prepared = (sql: string): BetterSqlite3.Statement => {
     const cached = statements.get(sql);
     // A statement still being iterated (Kysely's stream()) cannot run again until it is done.
-    if (cached && !cached.busy) {
-      statements.delete(sql);
-      statements.set(sql, cached);
-      return cached;
+    if (cached && !cached.statement.busy) {
+      cached.usedAt = ++uses;
+      return cached.statement;
     }
     const statement = sqlite.prepare(sql);
     if (!cached) {
-      if (statements.size >= cacheSize) statements.delete(statements.keys().next().value as string);
-      statements.set(sql, statement);
+      if (statements.size >= cacheSize) {
+        let oldest: string | undefined;
+        let oldestUse = Infinity;
+        for (const [key, entry] of statements) {
+          if (entry.usedAt < oldestUse) {
+            oldestUse = entry.usedAt;
+            oldest = key;
+          }
+        }
+        if (oldest !== undefined) statements.delete(oldest);
+      }
+      statements.set(sql, { statement, usedAt: ++uses });
     }
     return statement;
   };
