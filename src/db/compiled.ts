@@ -79,7 +79,26 @@ export function registerDirectReader(db: Kysely<Database>, reader: DirectReader)
   directReaders.set(db, reader);
 }
 
-const readTemplates = new WeakMap<Kysely<Database>, Map<string, TemplateQuery | null>>();
+/**
+ * A memo of values built once per Kysely instance and key (compiled templates): `memo(db, key, build)`
+ * returns what `build()` made the first time for that pair.
+ */
+export function perDatabaseMemo<T>(): (db: Kysely<Database>, key: string, build: () => T) => T {
+  const byDb = new WeakMap<Kysely<Database>, Map<string, T>>();
+  return (db, key, build) => {
+    let perDb = byDb.get(db);
+    if (!perDb) {
+      perDb = new Map();
+      byDb.set(db, perDb);
+    }
+    if (perDb.has(key)) return perDb.get(key) as T;
+    const value = build();
+    perDb.set(key, value);
+    return value;
+  };
+}
+
+const readTemplates = perDatabaseMemo<TemplateQuery | null>();
 
 /**
  * Runs the read `build(db, p)` — built once per `db` and `key` with placeholders for the values — with
@@ -93,17 +112,10 @@ export async function runTemplated<Row>(
   build: (db: Kysely<Database>, p: Record<string, string>) => Compilable,
   values: readonly unknown[],
 ): Promise<Row[]> {
-  let perDb = readTemplates.get(db);
-  if (!perDb) {
-    perDb = new Map();
-    readTemplates.set(db, perDb);
-  }
-  let template = perDb.get(key);
-  if (template === undefined) {
+  const template = readTemplates(db, key, () => {
     const placeholders = Object.fromEntries(names.map((name) => [name, placeholder(name)]));
-    template = compileTemplate([build(db, placeholders)], names)?.[0] ?? null;
-    perDb.set(key, template);
-  }
+    return compileTemplate([build(db, placeholders)], names)?.[0] ?? null;
+  });
   if (template === null) {
     const real = Object.fromEntries(names.map((name, i) => [name, values[i]])) as Record<string, string>;
     return (await db.executeQuery<Row>(build(db, real).compile() as CompiledQuery<Row>)).rows;
@@ -115,7 +127,7 @@ export async function runTemplated<Row>(
   return (await db.executeQuery<Row>({ sql: template.sql, parameters, query: template.query, queryId: template.queryId } as CompiledQuery<Row>)).rows;
 }
 
-const statementTemplates = new WeakMap<Kysely<Database>, Map<string, Template | null>>();
+const statementTemplates = perDatabaseMemo<Template | null>();
 
 /**
  * The write statements `build(db, p)` bound to `values`: built and compiled once per `db` and `key` with
@@ -130,17 +142,10 @@ export function templatedStatements(
   build: (db: Kysely<Database>, p: Record<string, string>) => Compilable[],
   values: Readonly<Record<string, unknown>>,
 ): Compilable[] {
-  let perDb = statementTemplates.get(db);
-  if (!perDb) {
-    perDb = new Map();
-    statementTemplates.set(db, perDb);
-  }
-  let template = perDb.get(key);
-  if (template === undefined) {
+  const template = statementTemplates(db, key, () => {
     const placeholders = Object.fromEntries(names.map((name) => [name, placeholder(name)]));
-    template = compileTemplate(build(db, placeholders), names) ?? null;
-    perDb.set(key, template);
-  }
+    return compileTemplate(build(db, placeholders), names) ?? null;
+  });
   if (template === null) return build(db, values as Record<string, string>);
   return bindTemplate(template, values).map(asStatement);
 }

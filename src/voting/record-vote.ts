@@ -13,7 +13,7 @@
 // UNIQUE(poll_id, nullifier) makes a second vote by the same human throw: the whole batch rolls back.
 import { randomUUID } from "node:crypto";
 import { sql, type Compilable, type Kysely } from "kysely";
-import { asStatement, bindTemplate, compileTemplate, placeholder, type Template } from "../db/compiled";
+import { asStatement, bindTemplate, compileTemplate, perDatabaseMemo, placeholder, type Template } from "../db/compiled";
 import type { Database, DemographicDimension } from "../db/schema";
 import { isUniqueViolation, type Store } from "../db/store";
 import { transitionStatements, type TransitionListener } from "../polls/lifecycle";
@@ -73,17 +73,11 @@ export function voteStatements(
 // UPDATE in src/polls/lifecycle.ts, the outbox INSERT in src/webhook/outbox.ts).
 const PLACEHOLDER_FIELDS = ["voteId", "pollId", "optionId", "nullifier", "nonce", "country", "ageBand", "payoutAddress", "network", "at"] as const;
 const SHOWN_ORDER_JSON = JSON.stringify([placeholder("shownOrder")]);
-const voteTemplates = new WeakMap<Kysely<Database>, Map<string, Template | null>>();
+const voteTemplates = perDatabaseMemo<Template | null>();
 
 function templatedVoteOnlyStatements(db: Kysely<Database>, vote: VoteToRecord): Compilable[] {
   const shape = `${vote.shownOrder === null ? 0 : 1}${vote.country === null ? 0 : 1}${vote.ageBand === null ? 0 : 1}`;
-  let perDb = voteTemplates.get(db);
-  if (!perDb) {
-    perDb = new Map();
-    voteTemplates.set(db, perDb);
-  }
-  let template = perDb.get(shape);
-  if (template === undefined) {
+  const template = voteTemplates(db, shape, () => {
     const p = (field: (typeof PLACEHOLDER_FIELDS)[number]) => placeholder(field);
     const sample: VoteToRecord = {
       voteId: p("voteId"),
@@ -98,9 +92,8 @@ function templatedVoteOnlyStatements(db: Kysely<Database>, vote: VoteToRecord): 
       network: p("network"),
       at: p("at"),
     };
-    template = compileTemplate(voteOnlyStatements(db, sample), PLACEHOLDER_FIELDS, [SHOWN_ORDER_JSON]) ?? null;
-    perDb.set(shape, template);
-  }
+    return compileTemplate(voteOnlyStatements(db, sample), PLACEHOLDER_FIELDS, [SHOWN_ORDER_JSON]) ?? null;
+  });
   if (template === null) return voteOnlyStatements(db, vote);
   // The template's keys are the placeholder names (fields of the vote) and the shown-order JSON.
   const values: Record<string, unknown> = { ...vote, [SHOWN_ORDER_JSON]: vote.shownOrder === null ? null : JSON.stringify(vote.shownOrder) };
