@@ -38,4 +38,20 @@ describe("bench load timing", () => {
     expect(result.seconds).toBeLessThan(1.5);
     expect(result.requests).toBeGreaterThan(100);
   });
+
+  it("reports 0 requests/s, not NaN, and counts the errors when nothing answers", async () => {
+    // Every connection is cut as soon as it is made: no response ever arrives.
+    const refusing = createServer();
+    refusing.on("connection", (socket) => socket.destroy());
+    await new Promise<void>((resolve) => refusing.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (refusing.address() as AddressInfo).port;
+      const result = await runLoad({ url: `http://127.0.0.1:${port}`, connections: 2, durationSeconds: 1, path: "/", expectStatus: 200 });
+      expect(result.requests).toBe(0);
+      expect(result.rps).toBe(0);
+      expect(result.errors).toBeGreaterThan(0);
+    } finally {
+      await new Promise<void>((resolve) => refusing.close(() => resolve()));
+    }
+  });
 });

@@ -80,7 +80,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     connections: spec.connections,
     seconds,
     requests: latencies.length,
-    rps: latencies.length / seconds,
+    // No response at all (every request failed): nothing was served, whatever the time.
+    rps: latencies.length === 0 ? 0 : latencies.length / seconds,
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     maxMs: latencies.at(-1) ?? NaN,
