@@ -42,6 +42,29 @@ describe("security headers and request ids", () => {
     expect(ids.size).toBe(responses.length);
   });
 
+  it("give JSON answers a CSP that allows nothing, and keep the document headers for pages", async () => {
+    const documentOnly = ["cross-origin-opener-policy", "cross-origin-resource-policy", "origin-agent-cluster", "x-dns-prefetch-control", "x-download-options", "x-permitted-cross-domain-policies"];
+    const jsonAnswers = [
+      await fetch(`${service.url}/healthz`),
+      await fetch(`${service.url}/api/v1/polls`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }), // 400 through onError
+      await fetch(`${service.url}/api/v1/polls`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(pollBody()) }), // 402 through respond()
+      await fetch(`${service.url}/api/v1/quote?maxResponses=100`), // respond()
+      await fetch(`${service.url}/no/such/route`),
+      await fetch(`${service.url}/openapi.json`),
+    ];
+    expect(jsonAnswers.map((r) => r.status)).toEqual([200, 400, 402, 200, 404, 200]);
+    for (const response of jsonAnswers) {
+      expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+      expect(response.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
+      for (const name of documentOnly) expect(response.headers.get(name), `${response.url} ${name}`).toBeNull();
+    }
+    const page = await fetch(`${service.url}/docs`);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(page.headers.get("content-security-policy")).toContain("default-src 'self'");
+    expect(page.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    for (const name of documentOnly) expect(page.headers.get(name), name).not.toBeNull();
+  });
+
   it("keeps a caller's request id so agents can correlate", async () => {
     const response = await fetch(`${service.url}/healthz`, { headers: { "X-Request-Id": "agent-trace-123" } });
     expect(response.headers.get("x-request-id")).toBe("agent-trace-123");

@@ -145,7 +145,7 @@ describe("quote validation", () => {
       expect(response.headers.get("content-type")).toBe("application/json");
       expect(response.headers.get("access-control-allow-origin")).toBe("*");
       expect(response.headers.get("x-content-type-options")).toBe("nosniff");
-      expect(response.headers.get("content-security-policy")).toContain("default-src 'self'");
+      expect(response.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
     }
     // A refused query is refused again: errors are never kept.
     for (let i = 0; i < 2; i++) expect((await fetch(`${service.url}/api/v1/quote?maxResponses=99`)).status).toBe(400);

@@ -9,7 +9,11 @@ import { applyHeaderBag, openHeaderBag } from "./response-headers";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
-/** The peers' security headers on every response, plus a strict CSP for HTML pages. */
+/**
+ * The security headers of a document (HTML page, script, image): the peers' set (X-Content-Type-Options,
+ * X-Frame-Options, X-XSS-Protection, Referrer-Policy, HSTS, Permissions-Policy), hono's browser-isolation
+ * defaults, and the pages' Content-Security-Policy.
+ */
 export function securityHeaders(options: { https: boolean }): MiddlewareHandler {
   return secureHeaders({
     xContentTypeOptions: "nosniff",
@@ -63,15 +67,16 @@ const SAFE_REQUEST_ID = /^[\w\-=]{1,128}$/;
  */
 export function requestEdge(options: { https: boolean; accessLog?: AccessLog }): MiddlewareHandler {
   const write = options.accessLog;
-  let security: Record<string, string> | undefined;
-  const securityReady = securityHeaderRecord(options).then((record) => (security = record));
+  let security: SecurityHeaderSets | undefined;
+  const securityReady = securityHeaderSets(options).then((sets) => (security = sets));
 
   return async (c, next) => {
     const started = write ? performance.now() : 0;
     let id = c.req.header("x-request-id");
     if (id === undefined || !SAFE_REQUEST_ID.test(id)) id = randomUUID();
     c.set("requestId" as never, id as never);
-    const bag = openHeaderBag(c, security ?? (await securityReady), id);
+    const sets = security ?? (await securityReady);
+    const bag = openHeaderBag(c, sets.everyResponse, id, sets.documentOnly);
 
     const method = c.req.method;
     if (method !== "GET" && method !== "HEAD") {
@@ -97,9 +102,40 @@ export function requestIdOf(c: Context): string | undefined {
   return c.get("requestId" as never) as string | undefined;
 }
 
-/** The headers securityHeaders(options) sets (lower-case names), read once from it so the two never differ. */
-async function securityHeaderRecord(options: { https: boolean }): Promise<Record<string, string>> {
+/**
+ * A JSON answer is data, never a document: it gets the peers' headers and a CSP that allows nothing
+ * (OWASP's REST advice: `default-src 'none'; frame-ancestors 'none'`), which is stricter than the pages'
+ * and is what a browser applies if someone opens an API URL directly. The headers that only mean something
+ * for a document (the pages' CSP, Cross-Origin-Opener/Resource-Policy, Origin-Agent-Cluster,
+ * X-DNS-Prefetch-Control, X-Download-Options, X-Permitted-Cross-Domain-Policies) go on everything else.
+ * Leaving them off JSON drops ~450 bytes and six header lines from every API response (issue 8).
+ */
+export const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'";
+const PEER_HEADERS = [
+  "x-content-type-options",
+  "x-frame-options",
+  "x-xss-protection",
+  "referrer-policy",
+  "strict-transport-security",
+  "permissions-policy",
+];
+
+export interface SecurityHeaderSets {
+  /** Every response, JSON or not (lower-case names). */
+  everyResponse: Readonly<Record<string, string>>;
+  /** Added to (and replacing) those on a response that is not JSON. */
+  documentOnly: Readonly<Record<string, string>>;
+}
+
+/** Both sets, read once from securityHeaders(options) so the document set never differs from it. */
+export async function securityHeaderSets(options: { https: boolean }): Promise<SecurityHeaderSets> {
   const headers = new Headers();
   await securityHeaders(options)({ res: { headers } } as never, async () => {});
-  return Object.fromEntries(headers.entries());
+  const everyResponse: Record<string, string> = { "content-security-policy": API_CONTENT_SECURITY_POLICY };
+  const documentOnly: Record<string, string> = {};
+  for (const [name, value] of headers.entries()) {
+    if (PEER_HEADERS.includes(name)) everyResponse[name] = value;
+    else documentOnly[name] = value;
+  }
+  return { everyResponse, documentOnly };
 }

@@ -10,6 +10,10 @@
 //
 // Writers add their headers BEFORE calling next(): once a route has answered through respond(), later
 // additions could not reach the response.
+//
+// Two sets of security headers: every response gets the API set; a response that is not JSON (an HTML
+// page, a script, an image) also gets the document set on top (its full Content-Security-Policy replaces
+// the API's `default-src 'none'`). See securityHeaderSets in src/http/hardening.ts.
 import type { Context } from "hono";
 
 const BAG = "responseHeaderBag";
@@ -17,8 +21,19 @@ const BAG = "responseHeaderBag";
 interface HeaderBag {
   /** Lower-case names. */
   headers: Record<string, string>;
+  /** Added (and winning) when the response is not JSON. */
+  documentOnly: Readonly<Record<string, string>>;
   /** The response respond() built with these headers (a middleware may still replace it). */
   builtInto: Response | undefined;
+}
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** application/json, or a structured +json type (problem+json…): what the API answers with. */
+export function isJsonContentType(contentType: string | null | undefined): boolean {
+  if (!contentType) return false;
+  const type = contentType.split(";", 1)[0]!.trim().toLowerCase();
+  return type === "application/json" || (type.startsWith("application/") && type.endsWith("+json"));
 }
 
 // Header records are built by copying into a fresh object literal: adding keys to an object made by
@@ -28,11 +43,19 @@ function copyInto(target: Record<string, string>, source: Readonly<Record<string
   return target;
 }
 
-/** Starts the request's header bag (requestEdge) with the headers every response gets. */
-export function openHeaderBag(c: Context, initial: Readonly<Record<string, string>>, requestId: string): HeaderBag {
+/**
+ * Starts the request's header bag (requestEdge) with the headers every response gets, and those only a
+ * non-JSON response gets.
+ */
+export function openHeaderBag(
+  c: Context,
+  initial: Readonly<Record<string, string>>,
+  requestId: string,
+  documentOnly: Readonly<Record<string, string>> = NO_HEADERS,
+): HeaderBag {
   const headers = copyInto({}, initial);
   headers["x-request-id"] = requestId;
-  const bag: HeaderBag = { headers, builtInto: undefined };
+  const bag: HeaderBag = { headers, documentOnly, builtInto: undefined };
   c.set(BAG as never, bag as never);
   return bag;
 }
@@ -58,7 +81,9 @@ export function respond(c: Context, status: number, body: string, headers: Recor
   const bag = c.get(BAG as never) as HeaderBag | undefined;
   if (!bag) return c.body(body, status as never, headers);
   // The edge's headers win, as they do when requestEdge sets them after the route.
-  const response = new Response(body, { status, headers: copyInto(copyInto({}, headers), bag.headers) });
+  const all = copyInto(copyInto({}, headers), bag.headers);
+  if (!isJsonContentType(headers["content-type"])) copyInto(all, bag.documentOnly);
+  const response = new Response(body, { status, headers: all });
   bag.builtInto = response;
   return response;
 }
@@ -68,5 +93,8 @@ export function applyHeaderBag(c: Context, bag: HeaderBag): void {
   if (c.res === bag.builtInto) return;
   const headers = c.res.headers;
   for (const name in bag.headers) headers.set(name, bag.headers[name]!);
+  if (!isJsonContentType(headers.get("content-type"))) {
+    for (const name in bag.documentOnly) headers.set(name, bag.documentOnly[name]!);
+  }
   headers.delete("x-powered-by");
 }
