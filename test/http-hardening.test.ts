@@ -58,11 +58,14 @@ describe("security headers and request ids", () => {
       expect(response.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
       for (const name of documentOnly) expect(response.headers.get(name), `${response.url} ${name}`).toBeNull();
     }
-    const page = await fetch(`${service.url}/docs`);
-    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
-    expect(page.headers.get("content-security-policy")).toContain("default-src 'self'");
-    expect(page.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
-    for (const name of documentOnly) expect(page.headers.get(name), name).not.toBeNull();
+    for (const path of ["/docs", "/assets/poll.js"]) {
+      const document = await fetch(`${service.url}${path}`);
+      expect(document.status, path).toBe(200);
+      expect(document.headers.get("content-type"), path).toMatch(/^(text\/html|text\/javascript|application\/javascript)/);
+      expect(document.headers.get("content-security-policy"), path).toContain("default-src 'self'");
+      expect(document.headers.get("content-security-policy"), path).toContain("frame-ancestors 'none'");
+      for (const name of documentOnly) expect(document.headers.get(name), `${path} ${name}`).not.toBeNull();
+    }
   });
 
   it("keeps a caller's request id so agents can correlate", async () => {

@@ -108,7 +108,7 @@ export function requestIdOf(c: Context): string | undefined {
  * and is what a browser applies if someone opens an API URL directly. The headers that only mean something
  * for a document (the pages' CSP, Cross-Origin-Opener/Resource-Policy, Origin-Agent-Cluster,
  * X-DNS-Prefetch-Control, X-Download-Options, X-Permitted-Cross-Domain-Policies) go on everything else.
- * Leaving them off JSON drops ~450 bytes and six header lines from every API response (issue 8).
+ * Leaving them off JSON drops ~440 bytes and six header lines from every API response (issue 8).
  */
 export const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'";
 const PEER_HEADERS = [
