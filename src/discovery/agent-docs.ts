@@ -2,6 +2,7 @@
 // templates below with its public base URL and the networks and USDC contracts it accepts.
 // Templates live in code (not files) so the same module works where there is no file system (Workers).
 import type { EnabledNetwork } from "../payment/networks";
+import { DAY_MS, DEFAULT_MAX_EXPIRY_LEAD_MS, exampleExpiresAt, expiryWindowText } from "../polls/expiry";
 import { MAX_POLL_COST_ATOMIC, spendControlsSnippet } from "./guidance";
 
 export interface AgentDocsOptions {
@@ -10,6 +11,10 @@ export interface AgentDocsOptions {
   /** The networks payments are accepted on; empty when payments are not configured. */
   networks: readonly EnabledNetwork[];
   mode: "local" | "production";
+  /** config.polls.maxExpiryLeadMs: the limit the rules state and the examples stay within. Default: 365 days. */
+  maxExpiryLeadMs?: number;
+  /** The clock the example's expiresAt is relative to (tests). Default: Date.now. */
+  now?: () => number;
 }
 
 /** Replaces every {{NAME}}; an unknown or unused placeholder is a bug, so both throw. */
@@ -75,7 +80,7 @@ const response = await payingFetch("{{BASE_URL}}/api/v1/polls", {
     question: "Which name is clearer?",
     options: [{ text: "Option A" }, { text: "Option B" }],
     maxResponses: 100,
-    expiresAt: new Date(Date.now() + 7 * 24 * 3600 * 1000).toISOString(),
+    expiresAt: new Date(Date.now() + {{SNIPPET_EXPIRY_DAYS}} * 24 * 3600 * 1000).toISOString(),
   }),
 });
 const poll = await response.json(); // store poll.readToken: results and votes need it
@@ -115,7 +120,7 @@ Request body:
   "moreInfoUrl": "https://example.com/context",
   "options": [{ "text": "Option A" }, { "text": "Option B" }],
   "maxResponses": 100,
-  "expiresAt": "2099-01-15T12:00:00Z",
+  "expiresAt": "{{EXAMPLE_EXPIRES_AT}}",
   "mediaUrl": null,
   "mediaType": null,
   "layoutType": "grid",
@@ -130,7 +135,7 @@ Rules:
 - description <= 1000 characters.
 - each option text <= 120 characters.
 - maxResponses must be an integer from 100 to 1,000,000.
-- expiresAt must be an ISO timestamp more than 5 minutes in the future.
+- expiresAt must be an ISO 8601 timestamp with seconds and a zone (Z or ±HH:MM) whose year has 4 digits, also in UTC, and {{EXPIRY_WINDOW}} (this deployment's limit). It is stored and returned in UTC as YYYY-MM-DDTHH:mm:ss.sssZ.
 - moreInfoUrl, mediaUrl and option mediaUrl must be https URLs; mediaType, when set, is "image" and needs a mediaUrl.
 - callbackUrl is optional, must be HTTPS, and receives a signed poll.completed webhook when the poll completes.
 - publicResults is optional (default false; an addition to the contract): true lets anyone read the aggregate results (GET /api/v1/polls/{id}/results, and the page {{BASE_URL}}/polls/{id}/results) without the read token. Votes always need the read token.
@@ -251,10 +256,23 @@ function values(options: AgentDocsOptions): Record<string, string> {
   };
 }
 
+/** The expiry rule as /agents.md states it, with this deployment's limit. */
+function expiryValues(options: AgentDocsOptions): Record<string, string> {
+  const maxLeadMs = options.maxExpiryLeadMs ?? DEFAULT_MAX_EXPIRY_LEAD_MS;
+  return {
+    EXPIRY_WINDOW: expiryWindowText(maxLeadMs),
+    // Rendered once per process: relative to the current UTC day, like the 402's example.
+    EXAMPLE_EXPIRES_AT: exampleExpiresAt(options.now?.() ?? Date.now(), maxLeadMs),
+    // The agent's own clock runs the snippet: a week, or the whole limit when shorter.
+    SNIPPET_EXPIRY_DAYS: String(Math.max(1, Math.min(7, Math.floor(maxLeadMs / DAY_MS)))),
+  };
+}
+
 export function renderAgentsMarkdown(options: AgentDocsOptions): string {
   const first = options.networks[0]?.spec;
   return renderTemplate(AGENTS_MD, {
     ...values(options),
+    ...expiryValues(options),
     MODE_NOTE:
       options.mode === "local"
         ? "\n> This is a local development deployment: payments settle on a local devnet in a test USDC token, not on a real chain.\n"

@@ -9,7 +9,8 @@ import { isValidIconUrl, isValidServiceName, sanitizeTags } from "@x402/extensio
 import type { NetworkSpec } from "../payment/networks";
 import type { ServiceMetadata } from "../payment/payment-server";
 import { pollPrice, usdcNumber } from "../payment/pricing";
-import { CreatePollBody, CreatePollResponse, EXAMPLE_CREATE_POLL_BODY } from "../polls/schema";
+import { DEFAULT_MAX_EXPIRY_LEAD_MS } from "../polls/expiry";
+import { CreatePollBody, CreatePollResponse, EXAMPLE_MAX_RESPONSES, exampleCreatePollBody } from "../polls/schema";
 
 export const SERVICE_NAME = "Quali";
 export const SERVICE_TAGS = ["taste", "polls", "feedback", "world-id", "agents"] as const;
@@ -30,7 +31,7 @@ export function resourceIconUrl(publicBaseUrl: string, configured?: string): str
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 const FORMAT_HINTS: Record<string, string> = {
-  "date-time": "ISO 8601 date-time with a time zone, e.g. 2099-01-15T12:00:00Z",
+  "date-time": "ISO 8601 date-time with seconds and a time zone: YYYY-MM-DDTHH:mm:ss then Z or ±HH:MM",
   uuid: "UUID",
 };
 
@@ -41,6 +42,11 @@ const FORMAT_HINTS: Record<string, string> = {
  */
 export const DATE_TIME_SHAPE = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$";
 
+/** zod's own date-time patterns, which DATE_TIME_SHAPE stands in for; a pattern a field declares itself stays. */
+const ZOD_DATE_TIME_PATTERNS: ReadonlySet<unknown> = new Set(
+  [false, true].map((offset) => (z.toJSONSchema(z.iso.datetime({ offset })) as { pattern?: string }).pattern),
+);
+
 const SAFE_INTEGER_BOUNDS = new Set([Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER]);
 
 /**
@@ -48,8 +54,9 @@ const SAFE_INTEGER_BOUNDS = new Set([Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_IN
  * as few bytes as say the same thing: every 402 and every quote carries it (issue 8).
  * - `format` is moved into the description: Ajv inside @x402/extensions (and other bazaar validators)
  *   runs without ajv-formats and logs `unknown format "date-time" ignored` for every format it meets.
- *   Request date-times keep a short shape pattern (DATE_TIME_SHAPE); the response's patterns go (the
- *   response is ours, its description says what the value is).
+ *   A request date-time keeps the pattern it declares (expiresAt's, the expiry rule's shape); zod's own
+ *   becomes a short shape (DATE_TIME_SHAPE). The response's patterns go (the response is ours, its
+ *   description says what the value is).
  * - `anyOf: [X, {type: "null"}]` (zod's nullable) becomes X with `null` added to its type (and enum).
  * - zod's ±2^53-1 bounds of a plain integer say nothing and go.
  * - The nested `$schema` goes too: the declaration's root carries it.
@@ -66,7 +73,7 @@ export function bazaarJsonSchema(schema: z.ZodType, io: "input" | "output"): Rec
       if (key === "$schema" || key === "format") continue;
       if ((key === "minimum" || key === "maximum") && typeof value === "number" && SAFE_INTEGER_BOUNDS.has(value)) continue;
       if (key === "pattern" && typeof node.format === "string") {
-        if (io === "input" && node.format === "date-time") out.pattern = DATE_TIME_SHAPE;
+        if (io === "input" && node.format === "date-time") out.pattern = ZOD_DATE_TIME_PATTERNS.has(value) ? DATE_TIME_SHAPE : value;
         else if (io === "input") out.pattern = value;
         continue;
       }
@@ -97,7 +104,7 @@ const EXAMPLE_READ_TOKEN = "9b1e4c7a-2d3f-4a6b-8c9d-0e1f2a3b4c5d";
 
 /** A 201 body as POST /api/v1/polls answers it for the bazaar example request (100 responses). */
 export function exampleCreatePollResponse(publicBaseUrl: string, network: NetworkSpec) {
-  const price = pollPrice(EXAMPLE_CREATE_POLL_BODY.maxResponses);
+  const price = pollPrice(EXAMPLE_MAX_RESPONSES);
   const poll = `${publicBaseUrl}/api/v1/polls/${EXAMPLE_POLL_ID}`;
   return {
     id: EXAMPLE_POLL_ID,
@@ -129,6 +136,10 @@ export interface DiscoveryMetadataOptions {
   configuredIconUrl?: string | undefined;
   /** The network the example response shows (the first enabled one). */
   exampleNetwork: NetworkSpec;
+  /** config.polls.maxExpiryLeadMs: the example body's expiresAt stays within it. Default: 365 days. */
+  maxExpiryLeadMs?: number;
+  /** The clock the example's expiresAt is relative to (tests). Default: Date.now. */
+  now?: () => number;
 }
 
 /** Everything the payment server needs to describe POST /api/v1/polls in its 402. */
@@ -144,7 +155,8 @@ export function discoveryMetadata(options: DiscoveryMetadataOptions): ServiceMet
     tags,
     iconUrl: resourceIconUrl(options.publicBaseUrl, options.configuredIconUrl),
     bazaar: {
-      exampleBody: { ...EXAMPLE_CREATE_POLL_BODY, options: EXAMPLE_CREATE_POLL_BODY.options.map((o) => ({ ...o })) },
+      // Built once per payment server, so every challenge of this process carries the same example.
+      exampleBody: exampleCreatePollBody(options.now?.() ?? Date.now(), options.maxExpiryLeadMs ?? DEFAULT_MAX_EXPIRY_LEAD_MS),
       bodySchema: bazaarJsonSchema(CreatePollBody, "input"),
       outputExample: exampleCreatePollResponse(options.publicBaseUrl, options.exampleNetwork),
       outputSchema: bazaarJsonSchema(CreatePollResponse, "output"),

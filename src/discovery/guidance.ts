@@ -3,6 +3,7 @@
 // paths, never a host; /agents.md carries the deployment-specific details (base URL, networks, assets).
 // Keep it under 4,000 characters: x402scan/@agentcash/discovery warn above that (zero-hop budgets).
 import type { NetworkSpec } from "../payment/networks";
+import { DEFAULT_MAX_EXPIRY_LEAD_MS, expiryWindowText } from "../polls/expiry";
 import { MAX_RESPONSES } from "../polls/schema";
 import { pollPrice } from "../payment/pricing";
 
@@ -28,7 +29,7 @@ export const X_GUIDANCE = `Quali: ask World ID-verified humans a question (text 
 Flow:
 1. Quote (free): GET /api/v1/quote?maxResponses=100 (optional &network=base or worldchain). Returns costUsdc, costAtomic and paymentRequired: the exact x402 V2 challenge POST /api/v1/polls answers. A POST /api/v1/polls without payment also answers 402 with it, base64 in the PAYMENT-REQUIRED header and as the JSON body.
 2. Pay: sign one entry of paymentRequired.accepts with an official x402 client (@x402/fetch wrapFetchWithPayment, or x402Client + registerExactEvmScheme from @x402/evm). Keep paymentPayload.resource.url exactly as advertised: a payment for another URL is refused.
-3. Create: POST /api/v1/polls with Content-Type: application/json, the body you priced, and PAYMENT-SIGNATURE: <base64 payment payload>. Body: question (<= 200 chars), options (2-10, each text <= 120), maxResponses (integer 100-1,000,000), expiresAt (ISO 8601, more than 5 minutes ahead); optional description (<= 1000), moreInfoUrl, mediaUrl + mediaType "image", layoutType "list" or "grid", callbackUrl (https; receives a signed poll.completed webhook).
+3. Create: POST /api/v1/polls with Content-Type: application/json, the body you priced, and PAYMENT-SIGNATURE: <base64 payment payload>. Body: question (<= 200 chars), options (2-10, each text <= 120), maxResponses (integer 100-1,000,000), expiresAt (ISO 8601 with a zone and a 4-digit year, ${expiryWindowText(DEFAULT_MAX_EXPIRY_LEAD_MS)} by default: /agents.md states this deployment's limit; returned in UTC); optional description (<= 1000), moreInfoUrl, mediaUrl + mediaType "image", layoutType "list" or "grid", callbackUrl (https; receives a signed poll.completed webhook).
 4. Store readToken from the 201 response: results and votes require it. PAYMENT-RESPONSE (base64 JSON) on the 201 is the settlement proof; payment.txHash holds the transaction.
 5. Read: GET /api/v1/polls/{id} is public. GET /api/v1/polls/{id}/results and GET /api/v1/polls/{id}/votes?limit=500&cursor=<ISO> need X-Read-Token: <readToken> (or Authorization: Bearer <readToken>).
 

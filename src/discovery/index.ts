@@ -16,6 +16,8 @@ export interface DiscoveryDeps {
   payments: PaymentServer | undefined;
   /** Favicon and docs viewer files; without them /favicon.ico and /docs answer 404. */
   assets: DiscoveryAssets | undefined;
+  /** config.polls.maxExpiryLeadMs, stated by /agents.md; default 365 days. */
+  maxExpiryLeadMs?: number;
   log?: (message: string) => void;
 }
 
@@ -42,7 +44,12 @@ export function registerDiscovery(app: AnyOpenAPIHono, deps: DiscoveryDeps): voi
     return c.body(openApiJson, 200, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": SHORT_CACHE });
   });
 
-  const docOptions = { publicBaseUrl: deps.publicBaseUrl, networks: deps.payments?.networks ?? [], mode: deps.mode };
+  const docOptions = {
+    publicBaseUrl: deps.publicBaseUrl,
+    networks: deps.payments?.networks ?? [],
+    mode: deps.mode,
+    maxExpiryLeadMs: deps.maxExpiryLeadMs,
+  };
   const agentsMd = renderAgentsMarkdown(docOptions);
   const llmsTxt = renderLlmsTxt(docOptions);
   app.get("/agents.md", (c) =>

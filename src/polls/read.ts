@@ -6,6 +6,7 @@ import { ApiError, errorResponse } from "../http/errors";
 import { ErrorResponse } from "../http/openapi-shapes";
 import { POLLS_PATH } from "../payment/payment-server";
 import type { PollOptionRow, PollRow } from "../db/schema";
+import { STORED_EXPIRY_DESCRIPTION } from "./expiry";
 import { visibleStatus } from "./lifecycle";
 import { findOptions, findPoll } from "./repo";
 
@@ -30,7 +31,7 @@ export const PublicPoll = z
     maxResponses: z.number().int(),
     voteCount: z.number().int(),
     network: z.string(),
-    expiresAt: z.string(),
+    expiresAt: z.string().openapi({ description: STORED_EXPIRY_DESCRIPTION }),
     createdAt: z.string(),
     completedAt: z.string().nullable(),
     publicResults: z.boolean().openapi({ description: "Whether the aggregate results are public (no read token needed)." }),
