@@ -55,8 +55,12 @@ export interface AppDeps {
   transitionListeners?: readonly TransitionListener[];
   now?: () => Date;
   onSettled?: () => Promise<void>;
-  /** Chain readers per network (reconciling claims abandoned by a crash). */
+  /** Chain readers per network: paid creation decides every payment outcome from them. */
   chains?: ReadonlyMap<string, ChainReader>;
+  /** How far ahead a poll's expiresAt may be (Config polls.maxExpiryLeadMs). */
+  maxExpiryLeadMs: number;
+  /** How long paid creation waits for the receipt of a settlement the facilitator reported. */
+  settlementConfirmWaitMs?: number;
   startedAt?: Date;
   crashPoint?: (point: CrashPoint) => void;
   log?: Logger;
@@ -114,7 +118,14 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   );
 
   // First: its CORS policy must wrap every route; /openapi.json is generated lazily from all of them.
-  registerDiscovery(app, { mode: deps.mode, publicBaseUrl: deps.publicBaseUrl, payments: deps.payments, assets: deps.discoveryAssets, log });
+  registerDiscovery(app, {
+    mode: deps.mode,
+    publicBaseUrl: deps.publicBaseUrl,
+    payments: deps.payments,
+    assets: deps.discoveryAssets,
+    maxExpiryLeadMs: deps.maxExpiryLeadMs,
+    log,
+  });
   // After CORS, so a 429 is readable cross-origin too.
   installRateLimits(app, deps);
   registerQuote(app, { payments: deps.payments, knownNetworks: deps.knownNetworks, problems: deps.problems });
@@ -132,6 +143,8 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     log,
     ...(deps.onSettled ? { onSettled: deps.onSettled } : {}),
     ...(deps.chains ? { chains: deps.chains } : {}),
+    maxExpiryLeadMs: deps.maxExpiryLeadMs,
+    ...(deps.settlementConfirmWaitMs !== undefined ? { confirmWaitMs: deps.settlementConfirmWaitMs } : {}),
     ...(deps.startedAt ? { startedAt: deps.startedAt } : {}),
     ...(deps.crashPoint ? { crashPoint: deps.crashPoint } : {}),
   });

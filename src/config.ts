@@ -31,8 +31,16 @@ export interface Config {
     cdpApiKeySecret: string | undefined;
     resourceIconUrl: string | undefined;
     maxTimeoutSeconds: number;
+    /** Deadline of one facilitator verify/settle call; a settle that times out leaves the claim open. */
+    facilitatorTimeoutMs: number;
+    /** How long a paid request waits for the receipt of the settlement transaction before answering 202. */
+    confirmWaitMs: number;
     rpcUrlBase: string | undefined;
     rpcUrlWorldChain: string | undefined;
+  };
+  polls: {
+    /** How far ahead expiresAt may be (POLL_MAX_EXPIRY_DAYS, default 365 days). */
+    maxExpiryLeadMs: number;
   };
   moderation: {
     openAiApiKey: string | undefined;
@@ -167,6 +175,9 @@ const EnvSchema = z.object({
   X402_ENABLE_TESTNETS: booleanFlag,
   X402_FACILITATOR_URL: httpUrl,
   X402_MAX_TIMEOUT_SECONDS: integerIn(30, 3600, 120),
+  X402_FACILITATOR_TIMEOUT_MS: integerIn(500, 300_000, 30_000),
+  X402_CONFIRMATION_WAIT_MS: integerIn(0, 120_000, 10_000),
+  POLL_MAX_EXPIRY_DAYS: integerIn(1, 3650, 365),
   CDP_API_KEY_ID: optionalString,
   CDP_API_KEY_SECRET: optionalString,
   X402_RESOURCE_ICON_URL: httpUrl,
@@ -315,9 +326,12 @@ export function loadConfig(env: Env = process.env): Config {
       cdpApiKeySecret: e.CDP_API_KEY_SECRET,
       resourceIconUrl: e.X402_RESOURCE_ICON_URL,
       maxTimeoutSeconds: e.X402_MAX_TIMEOUT_SECONDS,
+      facilitatorTimeoutMs: e.X402_FACILITATOR_TIMEOUT_MS,
+      confirmWaitMs: e.X402_CONFIRMATION_WAIT_MS,
       rpcUrlBase: e.RPC_URL_BASE,
       rpcUrlWorldChain: e.RPC_URL_WORLDCHAIN,
     },
+    polls: { maxExpiryLeadMs: e.POLL_MAX_EXPIRY_DAYS * 24 * 3_600_000 },
     moderation: {
       openAiApiKey: e.OPENAI_API_KEY,
       openAiBaseUrl: e.OPENAI_BASE_URL,

@@ -1,7 +1,8 @@
 // Which networks take payments in production, from the Config: Base and/or World Chain by their pay-to
-// addresses, and their testnets behind X402_ENABLE_TESTNETS. Runtime-free, for both entry points
-// (src/server.ts has the same rule inline; src/worker.ts uses this).
+// addresses, and their testnets behind X402_ENABLE_TESTNETS; and the chain readers that confirm their
+// payments. Runtime-free, for both entry points.
 import type { Config } from "./config";
+import { viemChainReader, type ChainReader } from "./payment/chain-reader";
 import {
   BASE,
   BASE_SEPOLIA,
@@ -26,4 +27,21 @@ export function productionNetworks(config: Config): EnabledNetwork[] {
   return pairs
     .filter((pair): pair is [NetworkSpec, string] => pair[1] !== undefined)
     .map(([spec, payTo]) => ({ spec, payTo: payTo as `0x${string}` }));
+}
+
+/**
+ * A chain reader for every enabled network: payments are only ever confirmed from the chain. The
+ * operator's RPC_URL_* where set, otherwise the network's public endpoint.
+ */
+export function productionChainReaders(config: Config, networks: readonly EnabledNetwork[]): Map<string, ChainReader> {
+  const configured = new Map<string, string | undefined>([
+    [BASE.network, config.payment.rpcUrlBase],
+    [WORLD_CHAIN.network, config.payment.rpcUrlWorldChain],
+  ]);
+  const readers = new Map<string, ChainReader>();
+  for (const { spec } of networks) {
+    const url = configured.get(spec.network) ?? spec.publicRpcUrl;
+    if (url) readers.set(spec.network, viemChainReader(url));
+  }
+  return readers;
 }

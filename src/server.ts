@@ -23,16 +23,8 @@ import { viemChainReader, type ChainReader } from "./payment/chain-reader";
 import { remoteFacilitator } from "./payment/facilitator";
 import { reconcilePendingPayments } from "./payment/reconcile";
 import type { CrashPoint } from "./polls/create";
-import {
-  BASE,
-  BASE_SEPOLIA,
-  devnetNetwork,
-  PRODUCTION_NETWORKS,
-  WORLD_CHAIN,
-  WORLD_CHAIN_SEPOLIA,
-  type EnabledNetwork,
-  type NetworkSpec,
-} from "./payment/networks";
+import { BASE, devnetNetwork, PRODUCTION_NETWORKS, type EnabledNetwork, type NetworkSpec } from "./payment/networks";
+import { productionChainReaders, productionNetworks } from "./enabled-networks";
 import { createPaymentServer, POLLS_PATH, type PaymentServer } from "./payment/payment-server";
 import { createReadTokens } from "./polls/read-token";
 import { expireDuePolls } from "./polls/lifecycle";
@@ -70,6 +62,8 @@ export interface RunningServer {
   worldIdStandin: WorldIdStandin | undefined;
   /** The voter payout job (src/payouts/): `kick()` runs a round now. */
   payouts: PayoutWorker;
+  /** Decides every open payment claim from the chain now, whatever its age (the timer does it each minute). */
+  reconcileNow(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -79,23 +73,6 @@ function localReadTokenSecret(dataDir: string): string {
   const secret = randomBytes(32).toString("hex");
   writeFileSync(path, `${secret}\n`, { mode: 0o600 });
   return secret;
-}
-
-function productionNetworks(config: Config): EnabledNetwork[] {
-  const { payToBase, payToWorldChain, enableTestnets } = config.payment;
-  const pairs: [NetworkSpec, string | undefined][] = [
-    [BASE, payToBase],
-    [WORLD_CHAIN, payToWorldChain],
-    ...(enableTestnets
-      ? ([
-          [BASE_SEPOLIA, payToBase],
-          [WORLD_CHAIN_SEPOLIA, payToWorldChain],
-        ] as [NetworkSpec, string | undefined][])
-      : []),
-  ];
-  return pairs
-    .filter((pair): pair is [NetworkSpec, string] => pair[1] !== undefined)
-    .map(([spec, payTo]) => ({ spec, payTo: payTo as `0x${string}` }));
 }
 
 /** The socket's peer, or behind a proxy you run (TRUST_PROXY), the first X-Forwarded-For hop. */
@@ -219,6 +196,7 @@ export async function startServer(initialConfig: Config, options: StartOptions =
           resourceUrl: `${config.publicBaseUrl}${POLLS_PATH}`,
           configuredIconUrl: config.payment.resourceIconUrl,
           exampleNetwork: networks[0]?.spec ?? BASE,
+          maxExpiryLeadMs: config.polls.maxExpiryLeadMs,
         }),
       })
     : undefined;
@@ -227,17 +205,13 @@ export async function startServer(initialConfig: Config, options: StartOptions =
     log(`payment: networks ${networks.map((n) => `${n.spec.label} (${n.spec.network})`).join(", ")}; facilitator ${ok ? "ready" : "not reachable yet (503 until it is)"}`);
   }
 
-  // The chain is the source of truth for money: readers per network reconcile claims whose
-  // settlement we did not see finish (a crash, a facilitator error).
-  const chains = new Map<string, ChainReader>();
-  if (devnet) chains.set(devnet.network, viemChainReader(devnet.rpcUrl));
-  if (config.payment.rpcUrlBase) chains.set(BASE.network, viemChainReader(config.payment.rpcUrlBase));
-  if (config.payment.rpcUrlWorldChain) chains.set(WORLD_CHAIN.network, viemChainReader(config.payment.rpcUrlWorldChain));
-  for (const { spec } of networks) {
-    if (!chains.has(spec.network)) log(`reconcile: no RPC for ${spec.label}; unsettled claims there wait for one (set RPC_URL_*)`);
-  }
+  // The chain is the source of truth for money: every payment outcome is decided from these readers,
+  // in the request and when reconciling claims whose outcome was not known then.
+  const chains: Map<string, ChainReader> = devnet
+    ? new Map([[devnet.network, viemChainReader(devnet.rpcUrl, { pollingIntervalMs: 50 })]])
+    : productionChainReaders(config, networks);
   const now = options.now ?? (() => new Date());
-  const reconcileDeps = { store, chains, now, log };
+  const reconcileDeps = { store, chains, now, log, confirmWaitMs: config.payment.confirmWaitMs };
   const startupCounts = await reconcilePendingPayments(reconcileDeps, 0);
   if (Object.values(startupCounts).some((n) => n > 0)) log(`reconcile at startup: ${JSON.stringify(startupCounts)}`);
   const reconcileTimer = setInterval(() => {
@@ -306,6 +280,8 @@ export async function startServer(initialConfig: Config, options: StartOptions =
     log,
     ...(devnet ? { onSettled: devnet.saveState } : {}),
     chains,
+    maxExpiryLeadMs: config.polls.maxExpiryLeadMs,
+    settlementConfirmWaitMs: config.payment.confirmWaitMs,
     startedAt,
     payouts: payouts.worker,
     ...(payouts.crashPoint ? { payoutCrashPoint: payouts.crashPoint } : {}),
@@ -362,5 +338,6 @@ export async function startServer(initialConfig: Config, options: StartOptions =
       await devnet?.stop();
       await store.close();
     })());
-  return { url, port, config, store, payments, devnet, worldIdStandin: worldId.standin, payouts: payouts.worker, close };
+  const reconcileNow = () => reconcilePendingPayments(reconcileDeps, 0);
+  return { url, port, config, store, payments, devnet, worldIdStandin: worldId.standin, payouts: payouts.worker, reconcileNow, close };
 }

@@ -22,7 +22,7 @@ import { ConfigError, type Config } from "./config";
 import { openD1Store, type D1Store } from "./db/d1";
 import { discoveryMetadata } from "./discovery/declaration";
 import { workerDiscoveryAssets } from "./discovery/assets-worker";
-import { productionNetworks } from "./enabled-networks";
+import { productionChainReaders, productionNetworks } from "./enabled-networks";
 import { errorBody } from "./http/errors";
 import { jsonLogger, type Logger } from "./http/logger";
 import type { ReadinessCheck } from "./http/readiness";
@@ -104,13 +104,12 @@ function buildRuntime(env: WorkerEnv): Runtime {
           resourceUrl: `${config.publicBaseUrl}${POLLS_PATH}`,
           configuredIconUrl: config.payment.resourceIconUrl,
           exampleNetwork: networks[0]?.spec ?? BASE,
+          maxExpiryLeadMs: config.polls.maxExpiryLeadMs,
         }),
       })
     : undefined;
 
-  const chains = new Map<string, ChainReader>();
-  if (config.payment.rpcUrlBase) chains.set(BASE.network, viemChainReader(config.payment.rpcUrlBase));
-  if (config.payment.rpcUrlWorldChain) chains.set(WORLD_CHAIN.network, viemChainReader(config.payment.rpcUrlWorldChain));
+  const chains = productionChainReaders(config, networks);
 
   const readTokens = config.readTokenSecret ? createReadTokens(config.readTokenSecret) : undefined;
   const callbackSecrets = config.readTokenSecret ? createCallbackSecrets(config.readTokenSecret) : undefined;
@@ -173,6 +172,8 @@ function buildRuntime(env: WorkerEnv): Runtime {
     worldId: productionWorldIdVerifier(config, log),
     transitionListeners,
     chains,
+    maxExpiryLeadMs: config.polls.maxExpiryLeadMs,
+    settlementConfirmWaitMs: config.payment.confirmWaitMs,
     // No startedAt: isolates run side by side, so a claim older than this isolate may be in flight in
     // another one. Abandoned claims are recognised by age alone (and reconciled by scheduled()).
     log,
@@ -250,7 +251,7 @@ async function runScheduled(runtime: Runtime, now: () => Date): Promise<Record<s
   await step("expired", async () => (await expireDuePolls(store, now(), runtime.transitionListeners)).length);
   await step("worldIdRequestsPruned", () => pruneWorldIdRequests(store, now()));
   if (runtime.chains.size > 0) {
-    await step("reconciled", () => reconcilePendingPayments({ store, chains: runtime.chains, now, log: (line) => log(line) }, RECONCILE_MIN_AGE_MS));
+    await step("reconciled", () => reconcilePendingPayments({ store, chains: runtime.chains, now, log: (line) => log(line), confirmWaitMs: runtime.config.payment.confirmWaitMs }, RECONCILE_MIN_AGE_MS));
   }
   await step("webhooks", () => dispatchWebhooks(runtime, now));
   log("scheduled: done", { report });

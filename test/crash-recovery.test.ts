@@ -97,27 +97,29 @@ describe("crash recovery of paid creation", () => {
     }
   });
 
-  it("killed after the claim, before settlement: the abandoned claim is released and the retry is served once", async () => {
+  it("killed after the claim, before settlement: the retry completes the abandoned poll, charged once", async () => {
     const run = await crashDuringPaidCreation("after_claim");
     try {
       const [abandoned] = readDb<{ id: string; status: string }>(run.dataDir, "SELECT id, status FROM polls");
       expect(abandoned?.status).toBe("pending_payment");
       expect(await run.balance()).toBe(run.before);
+      // The authorization is still unused and valid: the retry settles it for the poll that was claimed.
       const retry = await run.retry();
       expect(retry.status).toBe(201);
       const created = await retry.json();
-      expect(created.id).not.toBe(abandoned!.id);
+      expect(created.id).toBe(abandoned!.id);
       const statuses = Object.fromEntries(
         readDb<{ id: string; status: string }>(run.dataDir, "SELECT id, status FROM polls").map((p) => [p.id, p.status]),
       );
-      expect(statuses).toEqual({ [abandoned!.id]: "payment_failed", [created.id]: "active" });
+      expect(statuses).toEqual({ [abandoned!.id]: "active" });
+      expect((await run.retry()).status).toBe(409);
       expect(run.before - (await run.balance())).toBe(500_000n);
     } finally {
       await stop(run.restarted);
     }
   });
 
-  it("killed after settlement, before activation: the restart activates the poll from the chain", async () => {
+  it("killed after settlement, before activation: the restart activates the poll from the chain and the retry gets its 201", async () => {
     const run = await crashDuringPaidCreation("after_settlement");
     try {
       expect(run.before - (await run.balance())).toBe(500_000n);
@@ -128,9 +130,16 @@ describe("crash recovery of paid creation", () => {
       expect(payment?.tx_hash).toMatch(/^0x[0-9a-f]{64}$/);
       const visible = await fetch(`${run.restarted.url}/api/v1/polls/${poll!.id}`);
       expect(visible.status).toBe(200);
+      // The agent never got its 201 (the process died): the retry delivers it, read token included.
       const retry = await run.retry();
-      expect(retry.status).toBe(409);
-      expect((await retry.json()).error.details.pollId).toBe(poll!.id);
+      expect(retry.status).toBe(201);
+      const created = await retry.json();
+      expect(created).toMatchObject({ id: poll!.id, payment: { txHash: payment!.tx_hash } });
+      expect(created.readToken).toMatch(/^[0-9a-f-]{36}$/);
+      // Delivered once: from now on it is a replay, as the contract says.
+      const replay = await run.retry();
+      expect(replay.status).toBe(409);
+      expect((await replay.json()).error.details.pollId).toBe(poll!.id);
       expect(run.before - (await run.balance())).toBe(500_000n);
     } finally {
       await stop(run.restarted);

@@ -98,6 +98,9 @@ beforeAll(async () => {
     X402_PAY_TO_ADDRESS_BASE: payToBase,
     X402_PAY_TO_ADDRESS_WORLDCHAIN: payToWorld,
     X402_FACILITATOR_URL: facilitatorHttp.url,
+    // Payments are confirmed from the chain: point each network's reader at its local chain.
+    RPC_URL_BASE: chains.find((c) => c.spec === BASE)!.anvil.rpcUrl,
+    RPC_URL_WORLDCHAIN: chains.find((c) => c.spec === WORLD_CHAIN)!.anvil.rpcUrl,
     OPENAI_API_KEY: openai.apiKey,
     OPENAI_BASE_URL: openai.url,
   });

@@ -90,6 +90,7 @@ beforeAll(async () => {
     knownNetworks: [],
     moderator: undefined,
     readTokens,
+    maxExpiryLeadMs: 365 * 86_400_000,
     accessLog: false,
     log: () => {},
   });

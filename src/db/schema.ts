@@ -4,6 +4,7 @@ import type { Generated, Insertable, Selectable, Updateable } from "kysely";
 
 export type PollStatus = "pending_payment" | "active" | "completed" | "expired" | "payment_failed";
 export type PaymentStatus = "claimed" | "settled" | "failed";
+export type PaymentAnswer = "pending" | "created";
 
 export interface PollsTable {
   id: string;
@@ -56,6 +57,11 @@ export interface PaymentsTable {
   failure_reason: string | null;
   created_at: string;
   settled_at: string | null;
+  /** What the agent was told (0008): null while in flight, then 'pending' (202) or 'created' (201). */
+  answer: Generated<PaymentAnswer | null>;
+  /** x402 payment-identifier the request carried, and a hash of its payment payload and body (0008). */
+  payment_identifier: Generated<string | null>;
+  request_fingerprint: Generated<string | null>;
 }
 
 export interface WorldIdRequestsTable {

@@ -17,6 +17,8 @@ export type ErrorCode =
   | "method_not_allowed"
   | "payload_too_large"
   | "payment_already_used"
+  | "payment_identifier_conflict"
+  | "invalid_payment_identifier"
   | "payment_not_configured"
   | "moderation_not_configured"
   | "moderation_unavailable"

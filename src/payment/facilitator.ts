@@ -7,11 +7,11 @@ export interface FacilitatorSettings {
   facilitatorUrl: string | undefined;
   cdpApiKeyId: string | undefined;
   cdpApiKeySecret: string | undefined;
-  timeoutMs?: number;
+  facilitatorTimeoutMs?: number;
 }
 
 export function remoteFacilitator(settings: FacilitatorSettings): FacilitatorClient | undefined {
-  const timeoutMs = settings.timeoutMs ?? 30_000;
+  const timeoutMs = settings.facilitatorTimeoutMs ?? 30_000;
   if (settings.facilitatorUrl) {
     return new HTTPFacilitatorClient({ url: settings.facilitatorUrl, timeoutMs });
   }

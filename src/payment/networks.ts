@@ -18,6 +18,8 @@ export interface NetworkSpec {
   aliases: readonly string[];
   usdc: UsdcAsset;
   testnet: boolean;
+  /** The network's public JSON-RPC endpoint: where payments are confirmed unless the operator names another. */
+  publicRpcUrl?: string;
 }
 
 export const BASE: NetworkSpec = {
@@ -28,6 +30,7 @@ export const BASE: NetworkSpec = {
   aliases: ["base"],
   usdc: { address: "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", name: "USD Coin", version: "2", decimals: 6 },
   testnet: false,
+  publicRpcUrl: "https://mainnet.base.org",
 };
 
 export const WORLD_CHAIN: NetworkSpec = {
@@ -38,6 +41,7 @@ export const WORLD_CHAIN: NetworkSpec = {
   aliases: ["worldchain", "world-chain", "world"],
   usdc: { address: "0x79A02482A880bCE3F13e09Da970dC34db4CD24d1", name: "USDC", version: "2", decimals: 6 },
   testnet: false,
+  publicRpcUrl: "https://worldchain-mainnet.g.alchemy.com/public",
 };
 
 export const BASE_SEPOLIA: NetworkSpec = {
@@ -48,6 +52,7 @@ export const BASE_SEPOLIA: NetworkSpec = {
   aliases: ["base-sepolia"],
   usdc: { address: "0x036CbD53842c5426634e7929541eC2318f3dCF7e", name: "USDC", version: "2", decimals: 6 },
   testnet: true,
+  publicRpcUrl: "https://sepolia.base.org",
 };
 
 export const WORLD_CHAIN_SEPOLIA: NetworkSpec = {
@@ -58,6 +63,7 @@ export const WORLD_CHAIN_SEPOLIA: NetworkSpec = {
   aliases: ["worldchain-sepolia", "world-chain-sepolia"],
   usdc: { address: "0x66145f38cBAC35Ca6F1Dfb4914dF98F1614aeA88", name: "USDC", version: "2", decimals: 6 },
   testnet: true,
+  publicRpcUrl: "https://worldchain-sepolia.g.alchemy.com/public",
 };
 
 export const PRODUCTION_NETWORKS: readonly NetworkSpec[] = [BASE, WORLD_CHAIN, BASE_SEPOLIA, WORLD_CHAIN_SEPOLIA];

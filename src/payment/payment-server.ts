@@ -14,6 +14,11 @@ import { decodePaymentRequiredHeader, encodePaymentRequiredHeader } from "@x402/
 import type { PaymentRequired } from "@x402/core/types";
 import { ExactEvmScheme } from "@x402/evm/exact/server";
 import { bazaarResourceServerExtension, declareDiscoveryExtension } from "@x402/extensions/bazaar";
+import {
+  declarePaymentIdentifierExtension,
+  PAYMENT_IDENTIFIER,
+  paymentIdentifierResourceServerExtension,
+} from "@x402/extensions/payment-identifier";
 import type { EnabledNetwork } from "./networks";
 import { pollPrice } from "./pricing";
 
@@ -79,6 +84,7 @@ export function createPaymentServer(options: PaymentServerOptions): PaymentServe
   const resourceServer = new x402ResourceServer(facilitator);
   for (const { spec } of networks) resourceServer.register(spec.network, new ExactEvmScheme());
   resourceServer.registerExtension(bazaarResourceServerExtension);
+  resourceServer.registerExtension(paymentIdentifierResourceServerExtension);
 
   const routeConfig: RouteConfig = {
     resource: metadata.resourceUrl,
@@ -100,15 +106,19 @@ export function createPaymentServer(options: PaymentServerOptions): PaymentServe
         extra: { name: spec.usdc.name, version: spec.usdc.version },
       }),
     })),
-    extensions: declareDiscoveryExtension({
-      bodyType: "json",
-      input: metadata.bazaar.exampleBody,
-      inputSchema: metadata.bazaar.bodySchema,
-      output: {
-        example: metadata.bazaar.outputExample,
-        ...(metadata.bazaar.outputSchema ? { schema: metadata.bazaar.outputSchema } : {}),
-      },
-    }),
+    extensions: {
+      // Optional idempotency key (src/payment/payment-identifier.ts): a retry under it gets the same answer.
+      [PAYMENT_IDENTIFIER]: declarePaymentIdentifierExtension(false),
+      ...declareDiscoveryExtension({
+        bodyType: "json",
+        input: metadata.bazaar.exampleBody,
+        inputSchema: metadata.bazaar.bodySchema,
+        output: {
+          example: metadata.bazaar.outputExample,
+          ...(metadata.bazaar.outputSchema ? { schema: metadata.bazaar.outputSchema } : {}),
+        },
+      }),
+    },
   };
   const routes = { [`POST ${POLLS_PATH}`]: routeConfig };
   const httpServer = new x402HTTPResourceServer(resourceServer, routes);

@@ -1,14 +1,21 @@
-// POST /api/v1/polls: validate → (402 challenge | replay guard → x402 verify → moderate → claim
-// → settle) → activate. The order is the product's promise: invalid input never gets a challenge, a
-// used authorization is refused before the facilitator is asked, moderation runs after the payment is
-// verified and before it is settled, and a rejected poll is never charged.
+// POST /api/v1/polls: validate → (402 challenge | cheap refusals → replay guard → x402 verify → moderate →
+// claim → settle) → decide from the chain. The order is the product's promise: invalid input never gets a
+// challenge, a forged or used authorization is refused before the facilitator is asked, moderation runs
+// after the payment is verified and before it is settled, a rejected poll is never charged, and what the
+// agent is told after settlement is what the chain shows: 201 when the transfer is mined, 402 only when no
+// money can move, 202 "being confirmed" for everything in between.
 import { randomUUID } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { decodePaymentRequiredHeader, decodePaymentResponseHeader, encodePaymentRequiredHeader } from "@x402/core/http";
-import type { SettleResponse } from "@x402/core/types";
+import {
+  decodePaymentRequiredHeader,
+  decodePaymentResponseHeader,
+  encodePaymentRequiredHeader,
+  encodePaymentResponseHeader,
+} from "@x402/core/http";
+import type { Network, SettleResponse } from "@x402/core/types";
 import type { ConfigProblem, Mode } from "../config";
-import type { PaymentRow } from "../db/schema";
+import type { NewPoll, PaymentRow } from "../db/schema";
 import type { Store } from "../db/store";
 import { isUniqueViolation } from "../db/store";
 import { ApiError, errorBody, errorResponse } from "../http/errors";
@@ -20,15 +27,27 @@ import { ModerationUnavailableError, type Moderator } from "../moderation/modera
 import { moderationInputFromPoll } from "../moderation/input";
 import { readAuthorization, type PresentedAuthorization } from "../payment/authorization";
 import type { ChainReader } from "../payment/chain-reader";
+import type { EnabledNetwork } from "../payment/networks";
 import type { Challenge, PaymentServer } from "../payment/payment-server";
-import { resolveAbandonedClaim } from "../payment/reconcile";
 import { POLLS_PATH } from "../payment/payment-server";
-import { findLiveClaim, insertClaim, markClaimFailed, markClaimSettled } from "../payment/payments-repo";
-import { pollPrice, usdcNumber } from "../payment/pricing";
+import { presentedIdentifier, type PresentedIdentifier } from "../payment/payment-identifier";
+import { findLiveClaim, findLiveClaimByIdentifier, insertClaim, markAnswered } from "../payment/payments-repo";
+import { precheckPayment } from "../payment/precheck";
+import { pollPrice } from "../payment/pricing";
+import {
+  applyDecision,
+  decideClaim,
+  decisionStatements,
+  facilitatorAnswerOf,
+  type ClaimDecision,
+  type SettlementDeps,
+} from "../payment/settlement";
 import { callbackUrlProblem, type CallbackUrlOptions } from "../webhook/url-policy";
 import type { CallbackSecrets } from "../webhook/signing";
+import { createdBody, PAYMENT_PENDING_RETRY_AFTER_SECONDS, PaymentPendingResponse, paymentPendingBody, type CreatedPoll } from "./created-body";
+import { expiryProblem, normalizeExpiry } from "./expiry";
 import type { ReadTokens } from "./read-token";
-import { activatePoll, failPoll, insertOptions, insertPoll } from "./repo";
+import { findPoll, insertOptions, insertPoll } from "./repo";
 import { CreatePollBody, CreatePollResponse, MIN_EXPIRY_LEAD_MS, MIN_RESPONSES, type CreatePollInput } from "./schema";
 import { ErrorResponse, PaymentRequiredResponse } from "../http/openapi-shapes";
 
@@ -47,8 +66,12 @@ export interface CreatePollDeps {
   now: () => Date;
   /** Called after each successful settlement (local mode persists the chain state). */
   onSettled?: () => Promise<void>;
-  /** Chain readers per network, to resolve claims abandoned by a crashed process. */
+  /** Chain readers per network: every payment outcome is decided from them. */
   chains?: ReadonlyMap<string, ChainReader>;
+  /** How far ahead expiresAt may be. */
+  maxExpiryLeadMs: number;
+  /** How long to wait for the receipt of a settlement transaction the facilitator reported. */
+  confirmWaitMs?: number;
   /** When this process started: claims older than that cannot be in flight here. */
   startedAt?: Date;
   /** Test-only crash points (local mode): called at each step between verification and response. */
@@ -61,16 +84,16 @@ export type CrashPoint = "after_verify" | "after_claim" | "after_settlement" | "
 /** Longest a claim can be in flight in a live process: facilitator and moderation timeouts, with margin. */
 const IN_FLIGHT_LIMIT_MS = 5 * 60 * 1000;
 
-interface Claim {
-  pollId: string;
-  paymentId: string;
-}
-
 type CreateEnv = {
   Variables: {
     pollInput: CreatePollInput;
     authorization: PresentedAuthorization;
-    claim: Claim;
+    identifier: PresentedIdentifier;
+    /** An abandoned claim on this authorization whose poll this request completes instead of creating one. */
+    resume: PaymentRow;
+    /** Set by the handler once the authorization is claimed: settlement decides them from here on. */
+    claim: PaymentRow;
+    poll: CreatedPoll;
   };
 };
 
@@ -85,9 +108,19 @@ export const createPollRoute = createRoute({
   request: { body: { content: { "application/json": { schema: CreatePollBody } }, required: true } },
   responses: {
     201: { description: "Poll created and payment settled", content: { "application/json": { schema: CreatePollResponse } } },
+    202: {
+      description:
+        "Beyond the Quali contract: the payment was submitted but the chain has not shown its outcome yet (the facilitator " +
+        "answered settlement_pending, an error, or nothing). Retry with the same PAYMENT-SIGNATURE after Retry-After seconds: " +
+        "201 once the transfer is mined, 402 if the authorization can no longer move money. Never charged twice.",
+      content: { "application/json": { schema: PaymentPendingResponse } },
+    },
     400: { description: "Malformed request or content moderation rejection", content: { "application/json": { schema: ErrorResponse } } },
     402: { description: "Payment required, or verification/settlement failed", content: { "application/json": { schema: PaymentRequiredResponse } } },
-    409: { description: "Payment signature was already used", content: { "application/json": { schema: ErrorResponse } } },
+    409: {
+      description: "Payment signature was already used, or a payment-identifier was reused for a different request",
+      content: { "application/json": { schema: ErrorResponse } },
+    },
     503: { description: "Server missing payment or moderation configuration", content: { "application/json": { schema: ErrorResponse } } },
   },
 });
@@ -135,10 +168,8 @@ const PRICED_BODY_MAX_CHARS = 8 * 1024;
 
 /** Rules that depend on time and mode, after the structural schema passed. */
 function checkContextualRules(input: CreatePollInput, deps: CreatePollDeps): void {
-  const expiresAt = Date.parse(input.expiresAt);
-  if (!(expiresAt > deps.now().getTime() + MIN_EXPIRY_LEAD_MS)) {
-    throw new ApiError(400, "validation_error", "expiresAt: must be more than 5 minutes in the future.", "expiresAt");
-  }
+  const expiry = expiryProblem(input.expiresAt, deps.now().getTime(), deps.maxExpiryLeadMs);
+  if (expiry) throw new ApiError(400, "validation_error", `expiresAt: ${expiry}.`, "expiresAt");
   if (input.callbackUrl) {
     const problem = callbackUrlProblem(input.callbackUrl, deps.mode, deps.callbackUrlOptions);
     if (problem) throw new ApiError(400, "validation_error", `callbackUrl: ${problem}.`, "callbackUrl");
@@ -183,8 +214,9 @@ function createPollGate(deps: CreatePollDeps): MiddlewareHandler<CreateEnv> {
       const paymentHeader = c.req.header("payment-signature") ?? c.req.header("x-payment");
       const text = await c.req.text();
       // An agent (or a crawler) asking again with the same unpaid body gets the same challenge: the body's
-      // verdict is remembered, so only the time-dependent rule is checked again (issue 8). Nothing else in
-      // the verdict can change: the schema, the URL rules and the mode are fixed for the process.
+      // verdict is remembered, so only the time-dependent rule is checked again. Nothing else in the
+      // verdict can change: the schema, the URL rules and the mode are fixed for the process, and a
+      // deadline within the longest allowed lead stays within it.
       if (!paymentHeader) {
         const known = pricedBodies.get(text);
         if (known && known.expiresAtMs > deps.now().getTime() + MIN_EXPIRY_LEAD_MS && JSON_CONTENT_TYPE.test(c.req.header("content-type") ?? "")) {
@@ -219,10 +251,45 @@ function createPollGate(deps: CreatePollDeps): MiddlewareHandler<CreateEnv> {
       if (authorization.resourceUrl !== payments.metadata.resourceUrl) {
         return challengeResponse(c, challenge, "resource_url_mismatch");
       }
-      // … and not already used.
-      const claim = await findLiveClaim(deps.store.db, authorization);
-      if (claim && !(await releasedAbandonedClaim(deps, claim))) throw alreadyUsed(claim.poll_id);
+      // … signed by its payer, to us, for this body's price, and valid now (a network we do not take is
+      // left to the middleware, which answers that no requirement matches) …
+      const network = enabledNetwork(deps, authorization.network);
+      if (network) {
+        const chain = deps.chains?.get(network.spec.network);
+        const refusal = await precheckPayment(authorization, {
+          ...(chain ? { hasCode: (address: string) => chain.hasCode(address) } : {}),
+          chainId: network.spec.chainId,
+          asset: network.spec.usdc,
+          payTo: network.payTo,
+          amountAtomic: pollPrice(input.maxResponses).costAtomic,
+          nowSeconds: Math.floor(deps.now().getTime() / 1000),
+        });
+        if (refusal) return challengeResponse(c, challenge, refusal.reason);
+      }
+      // … and not already used: a retry of an earlier request is answered from what became of it.
+      const identifier = presentedIdentifier(authorization.payload, rawBody);
+      if (identifier.kind === "invalid") {
+        throw new ApiError(400, "invalid_payment_identifier", `payment-identifier: ${identifier.message}.`);
+      }
+      if (identifier.kind === "present") {
+        const earlier = await findLiveClaimByIdentifier(deps.store.db, authorization.payer, identifier.id);
+        if (earlier && earlier.request_fingerprint !== identifier.fingerprint) throw identifierConflict();
+        if (earlier) {
+          const answer = await answerRetry(c, deps, earlier, { idempotent: true, challenge });
+          if (answer !== RESUME) return answer;
+          c.set("resume", earlier);
+        }
+      }
+      if (!c.get("resume")) {
+        const claim = await findLiveClaim(deps.store.db, authorization);
+        if (claim) {
+          const answer = await answerRetry(c, deps, claim, { idempotent: false, challenge });
+          if (answer !== RESUME) return answer;
+          c.set("resume", claim);
+        }
+      }
       c.set("authorization", authorization);
+      c.set("identifier", identifier);
       c.set("pollInput", input);
     } catch (error) {
       if (error instanceof ApiError) return errorResponse(c, error);
@@ -230,25 +297,115 @@ function createPollGate(deps: CreatePollDeps): MiddlewareHandler<CreateEnv> {
     }
 
     await next();
-    c.res = await finalize(c, deps);
+    const answer = await finalize(c, deps);
+    // Hono merges the previous response's headers into the next one: the middleware's payment headers
+    // (a 402's, for an ambiguous settlement) must not override what the answer itself says.
+    c.res.headers.delete("payment-required");
+    c.res.headers.delete("payment-response");
+    c.res = answer;
   };
 }
 
-/** True when the claim was left by a dead request and the unused authorization was released. */
-async function releasedAbandonedClaim(deps: CreatePollDeps, claim: PaymentRow): Promise<boolean> {
-  if (claim.status !== "claimed" || !deps.chains) return false;
+function enabledNetwork(deps: CreatePollDeps, network: string): EnabledNetwork | undefined {
+  return deps.payments?.networks.find((n) => n.spec.network === network);
+}
+
+function settlementDeps(deps: CreatePollDeps): SettlementDeps {
+  return {
+    store: deps.store,
+    chains: deps.chains ?? new Map(),
+    now: deps.now,
+    log: (message) => deps.log(message, { level: "warn" }),
+    ...(deps.confirmWaitMs !== undefined ? { confirmWaitMs: deps.confirmWaitMs } : {}),
+  };
+}
+
+/** A claim left by a request that is gone: made before this process started, or older than any live request. */
+function isAbandoned(deps: CreatePollDeps, claim: PaymentRow): boolean {
   const createdAt = Date.parse(claim.created_at);
-  const abandoned =
-    (deps.startedAt !== undefined && createdAt < deps.startedAt.getTime()) ||
-    createdAt < deps.now().getTime() - IN_FLIGHT_LIMIT_MS;
-  if (!abandoned) return false;
-  const outcome = await resolveAbandonedClaim({ store: deps.store, chains: deps.chains, now: deps.now, log: deps.log }, claim);
-  return outcome === "released";
+  return (deps.startedAt !== undefined && createdAt < deps.startedAt.getTime()) || createdAt < deps.now().getTime() - IN_FLIGHT_LIMIT_MS;
 }
 
 function alreadyUsed(pollId: string): ApiError {
   return new ApiError(409, "payment_already_used", "This payment authorization was already used.", undefined, {
     pollId,
+  });
+}
+
+function identifierConflict(): ApiError {
+  return new ApiError(
+    409,
+    "payment_identifier_conflict",
+    "This payment-identifier was already used for a different request (payment or body). Use a new identifier for a new request.",
+  );
+}
+
+/** answerRetry's verdict that this request should complete the abandoned claim's poll itself. */
+const RESUME = Symbol("resume");
+
+/**
+ * The answer to a request whose authorization (or payment-identifier) was claimed before. A poll
+ * already answered with its 201 is a replay (409), unless the agent asked for idempotency with a
+ * payment-identifier; otherwise the agent gets what the chain now says: the 201, a 402 when no money
+ * can move any more, or the 202 while the outcome is still open. A claim abandoned by a dead request
+ * whose authorization is still unused and valid is completed by this request (RESUME).
+ */
+async function answerRetry(
+  c: Context<CreateEnv>,
+  deps: CreatePollDeps,
+  claim: PaymentRow,
+  options: { idempotent: boolean; challenge: Challenge },
+): Promise<Response | typeof RESUME> {
+  const { db } = deps.store;
+  const poll = await findPoll(db, claim.poll_id);
+  if (!poll) throw alreadyUsed(claim.poll_id);
+  const network = enabledNetwork(deps, claim.network);
+  if (claim.status === "settled") {
+    if (claim.answer === "created" && !options.idempotent) throw alreadyUsed(claim.poll_id);
+    if (claim.answer !== "created") await deps.store.batch([markAnswered(db, claim.id, "created")]);
+    return createdResponse(c, deps, poll, network, claim.tx_hash ?? "");
+  }
+  const inFlight = claim.answer === null && !isAbandoned(deps, claim);
+  if (inFlight && !options.idempotent) throw alreadyUsed(claim.poll_id);
+  if (inFlight) return pendingResponse(c, poll, network, undefined);
+
+  const decision = await decideClaim(settlementDeps(deps), claim);
+  if (decision.state === "active") {
+    await deps.store.batch([...decisionStatements(deps, claim, decision), markAnswered(db, claim.id, "created")]);
+    return createdResponse(c, deps, poll, network, decision.txHash);
+  }
+  if (decision.state === "failed") {
+    await applyDecision(settlementDeps(deps), claim, decision);
+    return challengeResponse(c, options.challenge, decision.reason);
+  }
+  if (decision.authorizationUnused && isAbandoned(deps, claim)) return RESUME;
+  await deps.store.batch([markAnswered(db, claim.id, "pending")]);
+  return pendingResponse(c, poll, network, decision.txHash);
+}
+
+function createdResponse(
+  c: Context,
+  deps: CreatePollDeps,
+  poll: CreatedPoll,
+  network: EnabledNetwork | undefined,
+  txHash: string,
+  paymentResponseHeader?: string,
+): Response {
+  const settlement: SettleResponse = { success: true, transaction: txHash, network: poll.network as Network, payer: poll.payer };
+  const body = createdBody({ publicBaseUrl: deps.publicBaseUrl, readTokens: deps.readTokens!, callbackSecrets: deps.callbackSecrets }, poll, network, txHash);
+  // A fresh response: what the middleware answered (a 402 for an ambiguous settlement) must not leak into it.
+  return respond(c, 201, JSON.stringify(body), {
+    "content-type": "application/json",
+    "payment-response": paymentResponseHeader ?? encodePaymentResponseHeader(settlement),
+    "cache-control": "private, no-store",
+  });
+}
+
+function pendingResponse(c: Context, poll: CreatedPoll, network: EnabledNetwork | undefined, txHash: string | undefined): Response {
+  return respond(c, 202, JSON.stringify(paymentPendingBody(poll, network, txHash)), {
+    "content-type": "application/json",
+    "retry-after": String(PAYMENT_PENDING_RETRY_AFTER_SECONDS),
+    "cache-control": "no-store",
   });
 }
 
@@ -261,8 +418,20 @@ async function handleCreatePoll(c: Context<CreateEnv>, deps: CreatePollDeps): Pr
     return errorResponse(c, new ApiError(500, "internal_error", "The payment was not verified."));
   }
   deps.crashPoint?.("after_verify");
-  const enabled = payments.networks.find((n) => n.spec.network === authorization.network);
+  const enabled = enabledNetwork(deps, authorization.network);
   if (!enabled) return errorResponse(c, new ApiError(400, "unsupported_network", "Unsupported payment network."));
+  const { db } = deps.store;
+
+  // The poll was moderated and claimed by the request that died; settling it now completes it.
+  const resume = c.get("resume");
+  if (resume) {
+    const poll = await findPoll(db, resume.poll_id);
+    if (!poll) return errorResponse(c, alreadyUsed(resume.poll_id));
+    c.set("claim", resume);
+    c.set("poll", poll);
+    // The answer is written after settlement (finalize); a 2xx here is what lets the middleware settle.
+    return c.body(null, 201);
+  }
 
   try {
     const verdict = await deps.moderator.moderate(moderationInputFromPoll(input));
@@ -287,33 +456,52 @@ async function handleCreatePoll(c: Context<CreateEnv>, deps: CreatePollDeps): Pr
 
   const price = pollPrice(input.maxResponses);
   const pollId = randomUUID();
-  const paymentId = randomUUID();
   const createdAt = deps.now().toISOString();
-  const { db } = deps.store;
+  const poll: NewPoll = {
+    id: pollId,
+    status: "pending_payment",
+    question: input.question,
+    description: input.description ?? null,
+    more_info_url: input.moreInfoUrl ?? null,
+    media_url: input.mediaUrl ?? null,
+    media_type: input.mediaUrl ? (input.mediaType ?? "image") : null,
+    layout_type: input.layoutType ?? "list",
+    max_responses: input.maxResponses,
+    expires_at: normalizeExpiry(input.expiresAt),
+    callback_url: input.callbackUrl ?? null,
+    public_results: input.publicResults === true ? 1 : 0,
+    network: authorization.network,
+    payer: authorization.payer,
+    cost_atomic: price.costAtomic.toString(),
+    reward_pool_atomic: price.rewardPoolAtomic.toString(),
+    fee_atomic: price.feeAtomic.toString(),
+    created_at: createdAt,
+    activated_at: null,
+    completed_at: null,
+  };
+  const identifier = c.get("identifier");
+  const claim: PaymentRow = {
+    id: randomUUID(),
+    poll_id: pollId,
+    network: authorization.network,
+    payer: authorization.payer,
+    nonce: authorization.nonce,
+    asset: enabled.spec.usdc.address.toLowerCase(),
+    pay_to: enabled.payTo.toLowerCase(),
+    amount_atomic: authorization.valueAtomic,
+    valid_before: authorization.validBefore,
+    status: "claimed",
+    tx_hash: null,
+    failure_reason: null,
+    created_at: createdAt,
+    settled_at: null,
+    answer: null,
+    payment_identifier: identifier?.kind === "present" ? identifier.id : null,
+    request_fingerprint: identifier?.kind === "present" ? identifier.fingerprint : null,
+  };
   try {
     await deps.store.batch([
-      insertPoll(db, {
-        id: pollId,
-        status: "pending_payment",
-        question: input.question,
-        description: input.description ?? null,
-        more_info_url: input.moreInfoUrl ?? null,
-        media_url: input.mediaUrl ?? null,
-        media_type: input.mediaUrl ? (input.mediaType ?? "image") : null,
-        layout_type: input.layoutType ?? "list",
-        max_responses: input.maxResponses,
-        expires_at: new Date(input.expiresAt).toISOString(),
-        callback_url: input.callbackUrl ?? null,
-        public_results: input.publicResults === true ? 1 : 0,
-        network: authorization.network,
-        payer: authorization.payer,
-        cost_atomic: price.costAtomic.toString(),
-        reward_pool_atomic: price.rewardPoolAtomic.toString(),
-        fee_atomic: price.feeAtomic.toString(),
-        created_at: createdAt,
-        activated_at: null,
-        completed_at: null,
-      }),
+      insertPoll(db, poll),
       insertOptions(
         db,
         pollId,
@@ -325,57 +513,41 @@ async function handleCreatePoll(c: Context<CreateEnv>, deps: CreatePollDeps): Pr
         })),
       ),
       insertClaim(db, {
-        id: paymentId,
+        id: claim.id,
         pollId,
-        network: authorization.network,
-        payer: authorization.payer,
-        nonce: authorization.nonce,
-        asset: enabled.spec.usdc.address.toLowerCase(),
-        payTo: enabled.payTo.toLowerCase(),
-        amountAtomic: authorization.valueAtomic,
-        validBefore: authorization.validBefore,
+        network: claim.network,
+        payer: claim.payer,
+        nonce: claim.nonce,
+        asset: claim.asset,
+        payTo: claim.pay_to,
+        amountAtomic: claim.amount_atomic,
+        validBefore: claim.valid_before,
         createdAt,
+        ...(identifier?.kind === "present" ? { paymentIdentifier: { id: identifier.id, fingerprint: identifier.fingerprint } } : {}),
       }),
     ]);
   } catch (error) {
     if (isUniqueViolation(error)) {
-      // A concurrent request with the same authorization claimed it first.
+      // A concurrent request with the same authorization (or payment-identifier) claimed it first.
       const winner = await findLiveClaim(db, authorization);
-      return errorResponse(c, alreadyUsed(winner?.poll_id ?? "unknown"));
+      return errorResponse(c, winner ? alreadyUsed(winner.poll_id) : identifierConflict());
     }
     throw error;
   }
-  c.set("claim", { pollId, paymentId });
-  deps.crashPoint?.("after_claim");
-
-  const base = deps.publicBaseUrl;
-  const body = {
+  c.set("claim", claim);
+  c.set("poll", {
     id: pollId,
-    url: `${base}/polls/${pollId}`,
-    readToken: deps.readTokens.tokenFor(pollId),
-    payment: {
-      network: enabled.spec.network,
-      networkLabel: enabled.spec.label,
-      txHash: "",
-      payer: authorization.payer,
-      amountUsdc: usdcNumber(price.costAtomic),
-      amountAtomic: price.costAtomic.toString(),
-    },
-    pricing: {
-      maxResponses: input.maxResponses,
-      rewardPoolUsdc: usdcNumber(price.rewardPoolAtomic),
-      qualiFeeUsdc: usdcNumber(price.feeAtomic),
-      costUsdc: usdcNumber(price.costAtomic),
-    },
-    endpoints: {
-      poll: `${base}${POLLS_PATH}/${pollId}`,
-      results: `${base}${POLLS_PATH}/${pollId}/results`,
-      votes: `${base}${POLLS_PATH}/${pollId}/votes`,
-    },
-    // Beyond the contract (additive): the key of the poll's X-Quali-Poll-Signature webhook header.
-    ...(input.callbackUrl && deps.callbackSecrets ? { callbackSecret: deps.callbackSecrets.secretFor(pollId) } : {}),
-  };
-  return c.json(body, 201);
+    network: claim.network,
+    payer: claim.payer,
+    max_responses: poll.max_responses,
+    cost_atomic: poll.cost_atomic,
+    reward_pool_atomic: poll.reward_pool_atomic,
+    fee_atomic: poll.fee_atomic,
+    callback_url: poll.callback_url ?? null,
+  });
+  deps.crashPoint?.("after_claim");
+  // The answer is written after settlement (finalize); a 2xx here is what lets the middleware settle.
+  return c.body(null, 201);
 }
 
 function decodeSettlement(header: string | null): SettleResponse | undefined {
@@ -388,67 +560,66 @@ function decodeSettlement(header: string | null): SettleResponse | undefined {
 }
 
 /**
- * Runs after the x402 middleware settled (or refused to). Moves the poll to its final state and
- * shapes the response per contract: 402 bodies carry the PaymentRequired object, errors the envelope.
+ * Runs after the x402 middleware settled (or refused to). A claimed authorization is decided here, from
+ * the chain with the facilitator's answer as a hint, and the response says what was decided. Without a
+ * claim the middleware's answer is only reshaped per contract: 402 bodies carry the PaymentRequired
+ * object, errors the envelope.
  */
 async function finalize(c: Context<CreateEnv>, deps: CreatePollDeps): Promise<Response> {
   const res = c.res;
   const claim = c.get("claim");
-  const settlement = decodeSettlement(res.headers.get("PAYMENT-RESPONSE"));
-  const { db } = deps.store;
-  const at = deps.now().toISOString();
+  const poll = c.get("poll");
+  if (!claim || !poll) return shapeUnclaimed(c, deps, res);
 
-  if (res.status === 201 && claim && settlement?.success) {
+  const settlement = decodeSettlement(res.headers.get("PAYMENT-RESPONSE"));
+  const answer = facilitatorAnswerOf(res.status === 201 || res.status === 402 ? settlement : undefined);
+  const network = enabledNetwork(deps, claim.network);
+  const decision: ClaimDecision = await decideClaim(settlementDeps(deps), claim, answer);
+  const { db } = deps.store;
+
+  if (decision.state === "active") {
     deps.crashPoint?.("after_settlement");
-    await deps.store.batch([
-      activatePoll(db, claim.pollId, at),
-      markClaimSettled(db, claim.paymentId, settlement.transaction, at),
-    ]);
+    await deps.store.batch([...decisionStatements(deps, claim, decision), markAnswered(db, claim.id, "created")]);
     deps.crashPoint?.("after_activation");
     deps.onSettled?.().catch((error: unknown) => deps.log(`after-settlement hook failed: ${String(error)}`));
-    const body = (await res.json()) as { payment: { txHash: string; payer: string } };
-    body.payment.txHash = settlement.transaction;
-    if (settlement.payer) body.payment.payer = settlement.payer.toLowerCase();
-    const headers = new Headers(res.headers);
-    headers.delete("content-length");
-    return new Response(JSON.stringify(body), { status: 201, headers });
+    const reported = settlement?.success ? (res.headers.get("PAYMENT-RESPONSE") ?? undefined) : undefined;
+    return createdResponse(c, deps, poll, network, decision.txHash, reported);
   }
 
-  if (res.status === 402) {
+  if (decision.state === "failed") {
+    await applyDecision(settlementDeps(deps), claim, decision);
     const input = c.get("pollInput");
     const challenge = await deps.payments!.challenge(input?.maxResponses ?? MIN_RESPONSES);
-    let reason: string | undefined;
-    if (claim) {
-      if (settlement && !settlement.success) {
-        // The facilitator answered: the transfer did not happen. Free the authorization.
-        reason = settlement.errorReason ?? "settlement_failed";
-        await deps.store.batch([failPoll(db, claim.pollId), markClaimFailed(db, claim.paymentId, reason)]);
-        deps.log(`settlement failed for poll ${claim.pollId}: ${reason}`, { level: "warn", requestId: requestIdOf(c) });
-      } else {
-        // Outcome unknown: the poll stays pending_payment until reconciled from the chain.
-        reason = "settlement_outcome_unknown";
-        deps.log(`settlement outcome unknown for poll ${claim.pollId}; left pending_payment for reconciliation`, { level: "warn", requestId: requestIdOf(c) });
-      }
-    } else {
-      const presented = res.headers.get("PAYMENT-REQUIRED");
-      try {
-        reason = presented ? decodePaymentRequiredHeader(presented).error : undefined;
-      } catch {
-        reason = undefined;
-      }
-    }
-    const response = challengeResponse(c, challenge, reason ?? "payment_invalid");
+    const response = challengeResponse(c, challenge, decision.reason);
     if (settlement) response.headers.set("PAYMENT-RESPONSE", res.headers.get("PAYMENT-RESPONSE")!);
     return response;
   }
 
+  await deps.store.batch([markAnswered(db, claim.id, "pending")]);
+  deps.log(`payment for poll ${claim.poll_id} not confirmed yet (${decision.reason}); the claim stays open for reconciliation`, {
+    level: "warn",
+    requestId: requestIdOf(c),
+  });
+  return pendingResponse(c, poll, network, decision.txHash);
+}
+
+/** The middleware's answer when nothing was claimed (verification failed, or the handler refused). */
+async function shapeUnclaimed(c: Context<CreateEnv>, deps: CreatePollDeps, res: Response): Promise<Response> {
+  if (res.status === 402) {
+    const input = c.get("pollInput");
+    const challenge = await deps.payments!.challenge(input?.maxResponses ?? MIN_RESPONSES);
+    const presented = res.headers.get("PAYMENT-REQUIRED");
+    let reason: string | undefined;
+    try {
+      reason = presented ? decodePaymentRequiredHeader(presented).error : undefined;
+    } catch {
+      reason = undefined;
+    }
+    return challengeResponse(c, challenge, reason ?? "payment_invalid");
+  }
   if (res.status === 502 || (res.status === 500 && !(await isEnvelope(res)))) {
-    const message = claim
-      ? "The payment facilitator failed while settling; if the payment lands on chain the poll is activated."
-      : "The payment facilitator failed; you were not charged. Try again shortly.";
-    if (claim) deps.log(`facilitator error while settling poll ${claim.pollId}; left pending_payment`, { level: "error", requestId: requestIdOf(c) });
     const code = res.status === 502 ? "facilitator_unavailable" : "internal_error";
-    return c.json(errorBody(code, message, undefined, claim ? { pollId: claim.pollId } : undefined), res.status);
+    return c.json(errorBody(code, "The payment facilitator failed; you were not charged. Try again shortly."), res.status);
   }
   return res;
 }
