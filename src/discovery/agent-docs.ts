@@ -172,6 +172,32 @@ Success response (201):
 }
 \`\`\`
 
+## Payment being confirmed (202)
+
+The poll is paid when the chain shows the transfer, not when a facilitator says so. If the settlement was
+submitted but its outcome is not visible on chain yet (the facilitator answered settlement_pending, an
+error, or nothing), POST /api/v1/polls answers 202 with a Retry-After header:
+
+\`\`\`json
+{
+  "pollId": "uuid",
+  "status": "payment_pending",
+  "message": "Your payment is being confirmed on chain. ...",
+  "retryAfterSeconds": 5,
+  "payment": { "network": "{{FIRST_NETWORK}}", "networkLabel": "{{FIRST_NETWORK_LABEL}}", "txHash": "0x... or null", "payer": "0x...", "amountUsdc": 0.5, "amountAtomic": "500000" }
+}
+\`\`\`
+
+Send the same request with the same PAYMENT-SIGNATURE again after Retry-After seconds: you get the 201
+(with the readToken and the same poll id) once the transfer is mined, or a 402 when the authorization can
+no longer move money (cancelled, or expired unused: nothing was charged). Do not sign a new payment for
+it. Once the 201 has been delivered, the same signature is answered 409 payment_already_used as usual.
+
+Idempotent retries: the 402 declares the x402 payment-identifier extension (optional). Put an id in your
+payment payload (appendPaymentIdentifierToExtensions from @x402/extensions/payment-identifier); a retry
+with the same id and the same request gets the same answer, the 201 included; the same id with a
+different payment or body is refused with 409 payment_identifier_conflict.
+
 ## Read Endpoints
 
 - GET {{BASE_URL}}/api/v1/polls/{id}: public poll metadata for settled API polls.
@@ -201,10 +227,11 @@ Every error except the 402 is JSON: { "error": { "code", "message", "param"? } }
 |---|---|
 | 400 | Malformed request or content moderation rejection. |
 | 401 | Missing read token on private endpoint. |
-| 402 | Payment required or payment verification/settlement failed. |
+| 202 | Payment submitted, not yet confirmed on chain: retry with the same PAYMENT-SIGNATURE (see above). |
+| 402 | Payment required or payment verification/settlement failed; nothing was charged. |
 | 403 | Read token does not match this poll. |
 | 404 | Poll not found, not API-created, or not settled. |
-| 409 | Payment signature was already used. |
+| 409 | Payment signature was already used (payment_already_used), or a payment-identifier was reused for another request (payment_identifier_conflict). |
 | 415 | Body is not JSON (send Content-Type: application/json). |
 | 503 | Server missing payment or moderation configuration. |
 
