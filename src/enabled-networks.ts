@@ -34,14 +34,16 @@ export function productionNetworks(config: Config): EnabledNetwork[] {
  * operator's RPC_URL_* where set, otherwise the network's public endpoint.
  */
 export function productionChainReaders(config: Config, networks: readonly EnabledNetwork[]): Map<string, ChainReader> {
-  const configured = new Map<string, string | undefined>([
-    [BASE.network, config.payment.rpcUrlBase],
-    [WORLD_CHAIN.network, config.payment.rpcUrlWorldChain],
-  ]);
   const readers = new Map<string, ChainReader>();
   for (const { spec } of networks) {
-    const url = configured.get(spec.network) ?? spec.publicRpcUrl;
+    const url = productionRpcUrl(config, spec);
     if (url) readers.set(spec.network, viemChainReader(url));
   }
   return readers;
+}
+
+/** Where a production network's chain is read: the operator's RPC_URL_* where set, else its public endpoint. */
+export function productionRpcUrl(config: Config, spec: NetworkSpec): string | undefined {
+  const configured = spec.network === BASE.network ? config.payment.rpcUrlBase : spec.network === WORLD_CHAIN.network ? config.payment.rpcUrlWorldChain : undefined;
+  return configured ?? spec.publicRpcUrl;
 }
