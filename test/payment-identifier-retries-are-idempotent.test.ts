@@ -76,6 +76,19 @@ describe("payment-identifier retries", () => {
     expect(await balanceOf(1)).toBe(balanceAfterFirst);
   });
 
+  it("never compiles the JSON Schema a client echoes: a bogus schema changes nothing", async () => {
+    // The extension's own validator compiles the echoed schema with Ajv (code generated from client input,
+    // and impossible on Workers); ours checks the id by the extension's rule and ignores the echo's schema.
+    const body = pollBody();
+    const challenge: PaymentRequired = await challengeFor(service, body);
+    const id = `pay_${crypto.randomUUID().replaceAll("-", "")}`;
+    appendPaymentIdentifierToExtensions(challenge.extensions as Record<string, unknown>, id);
+    const extension = (challenge.extensions as Record<string, { schema?: unknown }>)[PAYMENT_IDENTIFIER]!;
+    extension.schema = { type: "not-a-type", properties: { id: { pattern: "(" } } };
+    const response = await postPoll(service, body, await signPayment(service, challenge, 2));
+    expect(response.status).toBe(201);
+  });
+
   it("refuses a malformed identifier with a clear 400 before any facilitator call", async () => {
     const body = pollBody();
     const challenge: PaymentRequired = await challengeFor(service, body);

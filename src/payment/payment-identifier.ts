@@ -3,7 +3,7 @@
 // "The same request" is the payment payload and the body, compared by a hash of their canonical JSON.
 import { createHash } from "node:crypto";
 import type { PaymentPayload } from "@x402/core/types";
-import { extractAndValidatePaymentIdentifier } from "@x402/extensions/payment-identifier";
+import { isValidPaymentId, PAYMENT_IDENTIFIER } from "@x402/extensions/payment-identifier";
 
 export type PresentedIdentifier =
   | { kind: "none" }
@@ -22,9 +22,28 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? "null";
 }
 
+/**
+ * The id the payload carries, checked by the extension's own rule (isValidPaymentId). Not through
+ * extractAndValidatePaymentIdentifier: that compiles the JSON Schema the client echoed with Ajv on every
+ * request, which runs code generated from the client's input (and cannot run on Workers at all). Our
+ * declaration is the schema; what the client echoes of it is not trusted.
+ */
+function identifierOf(payload: PaymentPayload): { id?: string; problem?: string } {
+  const extension = payload.extensions?.[PAYMENT_IDENTIFIER] as { info?: unknown } | undefined;
+  if (extension === undefined) return {};
+  const info = extension && typeof extension === "object" ? extension.info : undefined;
+  if (!info || typeof info !== "object") return { problem: "the extension must have an info object" };
+  const id = (info as { id?: unknown }).id;
+  if (id === undefined) return {};
+  if (typeof id !== "string" || !isValidPaymentId(id)) {
+    return { problem: "info.id must be 16-128 characters of letters, digits, '-' and '_'" };
+  }
+  return { id };
+}
+
 export function presentedIdentifier(payload: PaymentPayload, body: unknown): PresentedIdentifier {
-  const { id, validation } = extractAndValidatePaymentIdentifier(payload);
-  if (!validation.valid) return { kind: "invalid", message: (validation.errors ?? ["invalid payment identifier"]).join("; ") };
+  const { id, problem } = identifierOf(payload);
+  if (problem) return { kind: "invalid", message: problem };
   if (!id) return { kind: "none" };
   const fingerprint = createHash("sha256").update(canonicalJson({ payment: payload, body })).digest("hex");
   return { kind: "present", id, fingerprint };
