@@ -84,8 +84,13 @@ export function viemChainReader(rpcUrl: string, options: ChainReaderOptions = {}
   const pollingInterval = options.pollingIntervalMs ?? 250;
 
   const receiptOf = async (txHash: string, waitMs: number): Promise<TransactionReceipt | undefined> => {
+    // Usually mined already (the facilitator waited for it): one call, no watcher.
     try {
-      if (waitMs <= 0) return await client.getTransactionReceipt({ hash: txHash as Hex });
+      return await client.getTransactionReceipt({ hash: txHash as Hex });
+    } catch {
+      if (waitMs <= 0) return undefined;
+    }
+    try {
       return await client.waitForTransactionReceipt({ hash: txHash as Hex, timeout: waitMs, pollingInterval, retryCount: 0 });
     } catch {
       // Not mined (yet), unknown, or not seen by this node: the other evidence decides.
