@@ -10,11 +10,11 @@ import { privateKeyToAccount } from "viem/accounts";
 import { auditMoney } from "../src/audit/money-audit";
 import { reportToText } from "../src/audit/report";
 import { planAudit } from "../src/audit/targets";
-import { devAccount, localChain, testUsdcAbi, usdcBalanceOf } from "../src/devnet/chain";
+import { devAccount, localChain, usdcBalanceOf } from "../src/devnet/chain";
 import { pollBody } from "./support/harness";
 import { startServiceBehindFaultyFacilitator, type ServiceBehindFaultyFacilitator, type SettleFault } from "./support/faulty-facilitator";
 import { controllableClock } from "./support/polls";
-import { challengeFor, postPoll, signPayment } from "./support/sign";
+import { challengeFor, postPoll, signPayment, submitAuthorization } from "./support/sign";
 
 const PRICE = 500_000n;
 const clock = controllableClock();
@@ -75,20 +75,6 @@ async function expectPending(response: Response) {
 function walletOf(privateKey: Hex) {
   const { devnet } = stack;
   return createWalletClient({ account: privateKeyToAccount(privateKey), chain: localChain(devnet.chainId, devnet.rpcUrl), transport: http(devnet.rpcUrl) });
-}
-
-/** Submits the payer's signed authorization from an unrelated account: a facilitator broadcasting late. */
-async function broadcastLate(paymentSignature: string): Promise<Hex> {
-  const { authorization, signature } = decodePaymentSignatureHeader(paymentSignature).payload as {
-    authorization: { from: Hex; to: Hex; value: string; validAfter: string; validBefore: string; nonce: Hex };
-    signature: Hex;
-  };
-  return walletOf(devAccount(9).privateKey).writeContract({
-    address: stack.devnet.asset,
-    abi: testUsdcAbi,
-    functionName: "transferWithAuthorization",
-    args: [authorization.from, authorization.to, BigInt(authorization.value), BigInt(authorization.validAfter), BigInt(authorization.validBefore), authorization.nonce, signature],
-  });
 }
 
 /** The payer takes the authorization back on chain (EIP-3009 cancelAuthorization, signed by the payer). */
@@ -169,7 +155,7 @@ describe("money follows the chain, whatever the facilitator says", () => {
     stack.proxy.releaseHung();
     expect(await run.charged()).toBe(0n);
 
-    const lateTx = await broadcastLate(run.signature);
+    const lateTx = await submitAuthorization(stack.devnet, run.signature);
     expect(await run.charged()).toBe(PRICE);
     // The retry itself reads the chain: no need to wait for the reconciler.
     const final = await run.retry();

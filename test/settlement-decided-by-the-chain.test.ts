@@ -5,13 +5,13 @@
 // - the payer empties their wallet: the facilitator refuses before broadcasting and the chain shows the
 //   authorization unused, so the agent gets a 402, the poll is payment_failed and nothing is charged.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodePaymentResponseHeader, decodePaymentSignatureHeader } from "@x402/core/http";
+import { decodePaymentResponseHeader } from "@x402/core/http";
 import { createWalletClient, http, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { devAccount, localChain, testUsdcAbi, usdcBalanceOf } from "../src/devnet/chain";
 import type { Moderator } from "../src/moderation/moderator";
 import { pollBody, startLocalService, type LocalService } from "./support/harness";
-import { challengeFor, postPoll, signPayment } from "./support/sign";
+import { challengeFor, postPoll, signPayment, submitAuthorization } from "./support/sign";
 
 let service: LocalService;
 let beforeModerationVerdict: (() => Promise<void>) | undefined;
@@ -36,29 +36,6 @@ function walletOf(privateKey: Hex) {
   return createWalletClient({ account: privateKeyToAccount(privateKey), chain: localChain(devnet.chainId, devnet.rpcUrl), transport: http(devnet.rpcUrl) });
 }
 
-async function submitAuthorizationOurselves(paymentSignature: string): Promise<Hex> {
-  const devnet = service.devnet!;
-  const payload = decodePaymentSignatureHeader(paymentSignature);
-  const { authorization, signature } = payload.payload as {
-    authorization: { from: Hex; to: Hex; value: string; validAfter: string; validBefore: string; nonce: Hex };
-    signature: Hex;
-  };
-  return walletOf(devAccount(9).privateKey).writeContract({
-    address: devnet.asset,
-    abi: testUsdcAbi,
-    functionName: "transferWithAuthorization",
-    args: [
-      authorization.from,
-      authorization.to,
-      BigInt(authorization.value),
-      BigInt(authorization.validAfter),
-      BigInt(authorization.validBefore),
-      authorization.nonce,
-      signature,
-    ],
-  });
-}
-
 const rowsOfPoll = async (pollId: string) => ({
   poll: await service.store.db.selectFrom("polls").selectAll().where("id", "=", pollId).executeTakeFirstOrThrow(),
   payment: await service.store.db.selectFrom("payments").selectAll().where("poll_id", "=", pollId).executeTakeFirstOrThrow(),
@@ -72,7 +49,7 @@ describe("settlement decided by the chain", () => {
     const before = await usdcBalanceOf(devnet.rpcUrl, devnet.asset, devnet.payers[0]!.address);
     let frontRunTx: Hex | undefined;
     beforeModerationVerdict = async () => {
-      frontRunTx = await submitAuthorizationOurselves(signature);
+      frontRunTx = await submitAuthorization(service.devnet!, signature);
     };
     const response = await postPoll(service, body, signature);
     beforeModerationVerdict = undefined;

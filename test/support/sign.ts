@@ -1,6 +1,9 @@
 // Builds PAYMENT-SIGNATURE headers by hand with the official client, for tests that replay,
 // race or tamper with them.
-import { encodePaymentSignatureHeader } from "@x402/core/http";
+import { decodePaymentSignatureHeader, encodePaymentSignatureHeader } from "@x402/core/http";
+import { createWalletClient, http, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { devAccount, localChain, testUsdcAbi } from "../../src/devnet/chain";
 import type { PaymentPayload, PaymentRequired } from "@x402/core/types";
 import { agentClient } from "../../scripts/lib/agent";
 import type { LocalService } from "./harness";
@@ -39,5 +42,30 @@ export function postPoll(service: LocalService, body: unknown, paymentSignature?
       ...(paymentSignature ? { "PAYMENT-SIGNATURE": paymentSignature } : {}),
     },
     body: JSON.stringify(body),
+  });
+}
+
+/**
+ * Submits the payer's signed EIP-3009 authorization to the token from an unrelated account (dev account 9):
+ * someone front-running the facilitator, or a facilitator broadcasting late. Returns the transaction hash.
+ */
+export async function submitAuthorization(
+  chain: { rpcUrl: string; chainId: number; asset: `0x${string}` },
+  paymentSignature: string,
+): Promise<`0x${string}`> {
+  const { authorization, signature } = decodePaymentSignatureHeader(paymentSignature).payload as {
+    authorization: { from: Hex; to: Hex; value: string; validAfter: string; validBefore: string; nonce: Hex };
+    signature: Hex;
+  };
+  const wallet = createWalletClient({
+    account: privateKeyToAccount(devAccount(9).privateKey),
+    chain: localChain(chain.chainId, chain.rpcUrl),
+    transport: http(chain.rpcUrl),
+  });
+  return wallet.writeContract({
+    address: chain.asset,
+    abi: testUsdcAbi,
+    functionName: "transferWithAuthorization",
+    args: [authorization.from, authorization.to, BigInt(authorization.value), BigInt(authorization.validAfter), BigInt(authorization.validBefore), authorization.nonce, signature],
   });
 }
