@@ -108,7 +108,12 @@ async function main(): Promise<void> {
     pid: process.pid,
     anvilPid: devnet.anvilPid,
     dataDir: config.dataDir,
-    limits: { perIpPerMinute: config.http.rateLimitPerMinute, votesPerVoterPerMinute: config.http.rateLimitVotesPerMinute },
+    limits: {
+      perIpPerMinute: config.http.rateLimitPerMinute,
+      votesPerVoterPerMinute: config.http.rateLimitVotesPerMinute,
+      voterWritesPerIpPerMinute: config.http.rateLimitVoterWritesPerIpPerMinute,
+      worldIdPortalCallsPerMinute: config.worldId.portalCallsPerMinute,
+    },
     devnet: {
       network: devnet.network,
       asset: devnet.asset,

@@ -4,12 +4,22 @@ import { z } from "zod";
 
 export type Mode = "local" | "production";
 
-/** A piece of production configuration that is missing: the affected endpoints answer 503 with `code`. */
+/**
+ * A piece of production configuration that is missing (or set to a value production refuses): the
+ * affected endpoints answer 503 with `code`.
+ */
 export interface ConfigProblem {
   area: "payment" | "moderation" | "read_tokens" | "world_id";
   code: "payment_not_configured" | "moderation_not_configured" | "read_tokens_not_configured" | "world_id_not_configured";
   variable: string;
   message: string;
+  /** Absent or "missing": the variable is unset. "refused": it is set to a value production does not accept. */
+  kind?: "missing" | "refused";
+}
+
+/** How the startup log names a problem: "is missing" or "is refused". */
+export function describeConfigProblem(problem: ConfigProblem): string {
+  return `config: ${problem.variable} ${problem.kind === "refused" ? "is refused" : "is missing"} — ${problem.message}`;
 }
 
 export interface Config {
@@ -54,12 +64,30 @@ export interface Config {
   };
   callbackSecret: string | undefined;
   http: {
-    /** Take the client IP from X-Forwarded-For's first hop (only behind a proxy you run). */
+    /**
+     * Reverse proxies of yours in front of the service (TRUST_PROXY_HOPS; TRUST_PROXY=true means 1): the
+     * client IP is the X-Forwarded-For entry this many from the right. 0: the socket's peer.
+     */
+    trustProxyHops: number;
+    /** trustProxyHops > 0 (kept for callers that only ask whether a proxy is trusted). */
     trustProxy: boolean;
-    /** Per client IP per minute on /api/* (voter writes excepted); 0 disables. */
+    /** Per client IP per minute on /api/* (voter writes and discovery probes excepted); 0 disables. */
     rateLimitPerMinute: number;
     /** Per voter (payout address) per minute on World ID requests and votes; 0 disables. */
     rateLimitVotesPerMinute: number;
+    /**
+     * Per client IP (IPv6: per /64) per minute on voter writes, a ceiling high enough for carrier NATs;
+     * 0 disables. Default 120 in production, off in local mode.
+     */
+    rateLimitVoterWritesPerIpPerMinute: number;
+    /** Node server: time a client has to send the request headers. */
+    headersTimeoutMs: number;
+    /** Node server: time a client has to send the whole request (headers and body). */
+    requestTimeoutMs: number;
+    /** Node server: how long an idle keep-alive connection is kept open. */
+    keepAliveTimeoutMs: number;
+    /** Node server: open connections at most; further ones are closed at once. */
+    maxConnections: number;
   };
   /** Webhook delivery (src/webhook/). */
   webhook: {
@@ -109,6 +137,8 @@ export interface Config {
     verifyBaseUrl: string | undefined;
     environment: "production" | "staging";
     timeoutMs: number;
+    /** Calls to the portal per minute, all votes together (per instance); 0 disables the budget. Default 1,200 in production, off in local mode. */
+    portalCallsPerMinute: number;
   };
   /** Missing production configuration, one entry per variable. Empty in local mode. */
   problems: ConfigProblem[];
@@ -147,6 +177,15 @@ const booleanFlag = z.preprocess(
 );
 const integerIn = (min: number, max: number, fallback: number) =>
   z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
+/** An integer whose default depends on the mode (see loadConfig). */
+const optionalIntegerIn = (min: number, max: number) => z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).optional());
+
+/**
+ * Defaults that differ by mode. Local mode is one machine: every simulated voter (npm run simulate-voters,
+ * the tests) calls from localhost and the World ID portal is the in-process stand-in, so the per-IP
+ * ceiling on voter writes and the portal budget, which protect a public deployment, are off there.
+ */
+const PRODUCTION_DEFAULTS = { voterWritesPerIpPerMinute: 120, worldIdPortalCallsPerMinute: 1_200 } as const;
 
 // A 32-byte hex private key; the message never echoes the value.
 const privateKeyHex = z.preprocess(
@@ -190,8 +229,14 @@ const EnvSchema = z.object({
   DEVNET_CHAIN_ID: integerIn(1, 2 ** 31 - 1, 31337),
   QUALI_CALLBACK_SECRET: optionalString,
   TRUST_PROXY: booleanFlag,
+  TRUST_PROXY_HOPS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(10).optional()),
   RATE_LIMIT_PER_MINUTE: integerIn(0, 1_000_000, 600),
   RATE_LIMIT_VOTES_PER_MINUTE: integerIn(0, 1_000_000, 60),
+  RATE_LIMIT_VOTER_WRITES_PER_IP_PER_MINUTE: optionalIntegerIn(0, 1_000_000),
+  HTTP_HEADERS_TIMEOUT_MS: integerIn(1_000, 300_000, 20_000),
+  HTTP_REQUEST_TIMEOUT_MS: integerIn(1_000, 3_600_000, 60_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: integerIn(1_000, 600_000, 5_000),
+  HTTP_MAX_CONNECTIONS: integerIn(1, 1_000_000, 2_000),
   WEBHOOK_TIMEOUT_MS: integerIn(100, 60_000, 10_000),
   WEBHOOK_DISPATCH_INTERVAL_MS: integerIn(50, 60_000, 2_000),
   HEAP_GROWING_PERCENT: integerIn(0, 1_000, 30),
@@ -219,6 +264,7 @@ const EnvSchema = z.object({
   WORLD_ID_VERIFY_BASE_URL: httpUrl,
   WORLD_ID_ENVIRONMENT: z.preprocess(emptyToUndefined, z.enum(["production", "staging"]).default("production")),
   WORLD_ID_TIMEOUT_MS: integerIn(1000, 120_000, 10_000),
+  WORLD_ID_PORTAL_CALLS_PER_MINUTE: optionalIntegerIn(0, 1_000_000),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -249,6 +295,12 @@ export function loadConfig(env: Env = process.env): Config {
   if (mode === "production" && e.QUALI_TEST_PAYOUT_CRASH_AT) {
     throw new ConfigError("QUALI_TEST_PAYOUT_CRASH_AT is a crash-test hook for local mode only; unset it in production.");
   }
+  // Node refuses a header deadline longer than the whole request's.
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError("HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request).");
+  }
+  // TRUST_PROXY=true is the one-proxy case; TRUST_PROXY_HOPS, when set, says how many.
+  const trustProxyHops = e.TRUST_PROXY_HOPS ?? (e.TRUST_PROXY ? 1 : 0);
   const port = e.PORT;
   const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, "");
   const problems: ConfigProblem[] = [];
@@ -307,6 +359,18 @@ export function loadConfig(env: Env = process.env): Config {
         message: `${variable} is required in production for voting: ${what}.`,
       });
     }
+    // Staging is the World ID simulator: anyone can make its proofs, and here they would earn real USDC.
+    if (e.WORLD_ID_ENVIRONMENT === "staging") {
+      problems.push({
+        area: "world_id",
+        code: "world_id_not_configured",
+        variable: "WORLD_ID_ENVIRONMENT",
+        kind: "refused",
+        message:
+          "WORLD_ID_ENVIRONMENT=staging is refused in production: staging proofs come from the World ID simulator, " +
+          "with no human behind them. Set WORLD_ID_ENVIRONMENT=production (or unset it) and a production app.",
+      });
+    }
   }
 
   return {
@@ -340,9 +404,15 @@ export function loadConfig(env: Env = process.env): Config {
     devnet: { rpcUrl: e.DEVNET_RPC_URL, chainId: e.DEVNET_CHAIN_ID },
     callbackSecret: e.QUALI_CALLBACK_SECRET,
     http: {
-      trustProxy: e.TRUST_PROXY,
+      trustProxyHops,
+      trustProxy: trustProxyHops > 0,
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
       rateLimitVotesPerMinute: e.RATE_LIMIT_VOTES_PER_MINUTE,
+      rateLimitVoterWritesPerIpPerMinute: e.RATE_LIMIT_VOTER_WRITES_PER_IP_PER_MINUTE ?? (mode === "production" ? PRODUCTION_DEFAULTS.voterWritesPerIpPerMinute : 0),
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: e.HTTP_MAX_CONNECTIONS,
     },
     webhook: {
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
@@ -367,6 +437,7 @@ export function loadConfig(env: Env = process.env): Config {
       verifyBaseUrl: e.WORLD_ID_VERIFY_BASE_URL?.replace(/\/+$/, ""),
       environment: e.WORLD_ID_ENVIRONMENT,
       timeoutMs: e.WORLD_ID_TIMEOUT_MS,
+      portalCallsPerMinute: e.WORLD_ID_PORTAL_CALLS_PER_MINUTE ?? (mode === "production" ? PRODUCTION_DEFAULTS.worldIdPortalCallsPerMinute : 0),
     },
     problems,
   };

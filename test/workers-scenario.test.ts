@@ -135,6 +135,10 @@ beforeAll(async () => {
       WORLD_ID_SIGNING_KEY: RP_SIGNING_KEY,
       WORLD_ID_VERIFY_BASE_URL: portal.url,
       WEBHOOK_ALLOW_LOOPBACK_FOR_TESTS: "true",
+      // Every simulated human votes from this one loopback address: lift the per-IP voter-write ceiling
+      // and the portal budget, as the bench does (their own tests cover them).
+      RATE_LIMIT_VOTER_WRITES_PER_IP_PER_MINUTE: "0",
+      WORLD_ID_PORTAL_CALLS_PER_MINUTE: "0",
     },
   });
 }, 120_000);

@@ -114,7 +114,7 @@ describe("votes verified with the World ID portal stand-in", () => {
     expect(await recorded(poll.id, vote.request.nonce)).toEqual({ votes: 1, pollCount: 1, optionCounts: 1, ledger: 1, nonceUsed: true });
   });
 
-  it("answers 401 proof_rejected when the portal rejects the proof, records nothing, and the request stays usable", async () => {
+  it("answers 401 proof_rejected when the portal rejects the proof, records nothing, and spends the request: a new one votes", async () => {
     const poll = await createPaidPoll(service);
     const vote = await prepared(poll, "bob");
     const tampered = structuredClone(vote.proof) as { responses: { proof: string[] }[] };
@@ -125,9 +125,15 @@ describe("votes verified with the World ID portal stand-in", () => {
     expect(errorCode(answer)).toBe("proof_rejected");
     expect((answer.body as { error: { details: { portalCode: string } } }).error.details.portalCode).toBe("all_verifications_failed");
     expect(standin.requests.at(-1)!.status).toBe(400);
-    expect(await recorded(poll.id, vote.request.nonce)).toEqual(nothing);
+    // The request reached the portal once: it is spent (src/voting/world-id-nonce.ts), nothing else was written.
+    expect(await recorded(poll.id, vote.request.nonce)).toEqual({ ...nothing, nonceUsed: true });
 
-    expect((await submitPrepared(service.url, vote)).status).toBe(201);
+    const before = standin.requests.length;
+    const replay = await submitPrepared(service.url, vote);
+    expect(replay.status).toBe(409);
+    expect(errorCode(replay)).toBe("nonce_used");
+    expect(standin.requests.length).toBe(before);
+    expect((await submitPrepared(service.url, await prepared(poll, "bob"))).status).toBe(201);
   });
 
   it("refuses a re-used nullifier that the portal answers 200", async () => {
@@ -139,7 +145,8 @@ describe("votes verified with the World ID portal stand-in", () => {
     expect(answer.status).toBe(409); // … and our UNIQUE(poll, nullifier) said no
     expect(errorCode(answer)).toBe("already_voted");
     const counts = await recorded(poll.id, again.request.nonce);
-    expect(counts).toEqual({ votes: 1, pollCount: 1, optionCounts: 1, ledger: 1, nonceUsed: false });
+    // The second request reached the portal, so it is spent; its vote was not counted.
+    expect(counts).toEqual({ votes: 1, pollCount: 1, optionCounts: 1, ledger: 1, nonceUsed: true });
   });
 
   it("refuses a proof bound to another option or payout address (signal mismatch) before asking the portal", async () => {

@@ -6,6 +6,7 @@
 // names stays same-origin, so a new write endpoint is closed until someone opens it here on purpose.
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
+import { VOTER_WRITE_PATHS } from "../http/request-kinds";
 import { addResponseHeaders } from "../http/response-headers";
 
 export type CorsAccess = "open" | "same-origin";
@@ -23,9 +24,10 @@ interface CorsRule {
 
 export const CORS_RULES: readonly CorsRule[] = [
   // Voters (our own pages only).
-  { methods: ANY, path: /^\/api\/v1\/polls\/[^/]+\/world-id-request\/?$/, access: "same-origin", why: "World ID request for a voter" },
-  { methods: WRITES, path: /^\/api\/v1\/polls\/[^/]+\/votes\/?$/, access: "same-origin", why: "casting a vote" },
-  { methods: WRITES, path: /^\/api\/v1\/voter(\/|$)/, access: "same-origin", why: "voter account writes" },
+  // The paths are the rate limits' voter writes too (src/http/request-kinds.ts).
+  { methods: ANY, path: VOTER_WRITE_PATHS.worldIdRequest, access: "same-origin", why: "World ID request for a voter" },
+  { methods: WRITES, path: VOTER_WRITE_PATHS.votes, access: "same-origin", why: "casting a vote" },
+  { methods: WRITES, path: VOTER_WRITE_PATHS.voterAccount, access: "same-origin", why: "voter account writes" },
   // Agents (any origin).
   { methods: ["POST"], path: /^\/api\/v1\/polls\/?$/, access: "open", why: "the paid endpoint" },
   { methods: ["POST"], path: /^\/api\/v1\/polls\/[^/]+\/read-token\/?$/, access: "open", why: "read-token recovery by the paying wallet" },

@@ -41,8 +41,10 @@ export type ErrorCode =
   | "world_id_not_configured"
   | "invalid_signature"
   | "invalid_cursor"
-  // Voter payouts (issue 9).
-  | "payouts_not_configured";
+  // Voter payouts.
+  | "payouts_not_configured"
+  | "payout_address_refused"
+  | "below_payout_threshold";
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; param?: string; details?: Record<string, unknown> };

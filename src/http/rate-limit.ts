@@ -16,6 +16,9 @@ export interface RateLimitRule {
   key: (c: Context) => string | undefined;
 }
 
+/** Context key: the X-RateLimit-Remaining already set on this request's response, if any. */
+const SHOWN_REMAINING = "rateLimitShownRemaining";
+
 interface Window {
   count: number;
   resetAt: number;
@@ -68,6 +71,8 @@ export function createRateLimiter(rule: RateLimitRule, options: { now?: () => nu
     };
     if (!state.allowed) {
       const retryAfter = Math.max(1, Math.ceil((state.resetAt - at) / 1000));
+      // The refusing rule's headers replace any an earlier rule gathered for this response.
+      addResponseHeaders(c, headers);
       return c.json(
         errorBody("rate_limited", `Too many requests: at most ${rule.limit} per ${rule.windowMs / 1000} s. Retry after ${retryAfter} s.`, undefined, {
           limit: rule.limit,
@@ -78,8 +83,13 @@ export function createRateLimiter(rule: RateLimitRule, options: { now?: () => nu
         { ...headers, "retry-after": String(retryAfter) },
       );
     }
-    // Before the route runs, with the edge's headers (src/http/response-headers.ts).
-    addResponseHeaders(c, headers);
+    // Several rules can count one request (a vote: per IP and per voter): the headers show the one
+    // closest to refusing it. Before the route runs, with the edge's headers (src/http/response-headers.ts).
+    const shown = c.get(SHOWN_REMAINING as never) as number | undefined;
+    if (shown === undefined || state.remaining < shown) {
+      c.set(SHOWN_REMAINING as never, state.remaining as never);
+      addResponseHeaders(c, headers);
+    }
     return next();
   };
 

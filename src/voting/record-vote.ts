@@ -2,7 +2,9 @@
 // so it runs unchanged on SQLite and on D1.
 //
 //   1. INSERT the vote … SELECT … FROM polls WHERE the poll is active, not full, not expired AND the
-//      World ID request (nonce) is ours, for this poll, unused and unexpired. 0 rows → refused.
+//      World ID request (nonce) is ours, for this poll and option, unexpired, and either claimed by this
+//      vote before its proof went to the portal (src/voting/world-id-nonce.ts: `nonceClaimedAt`) or, for
+//      a vote recorded without that step, unused. 0 rows → refused.
 //   2. Every other statement is guarded by EXISTS (the vote row), so it only counts when 1. inserted:
 //      option counter, poll counter, nonce marked used, reward ledger row, reward balance, demographic
 //      counters.
@@ -26,6 +28,8 @@ export interface VoteToRecord {
   /** Canonical 0x + 64 hex. */
   nullifier: string;
   nonce: string;
+  /** The used_at this vote's claim on the nonce wrote (world-id-nonce.ts); absent: the nonce must be unused. */
+  nonceClaimedAt?: string | null;
   shownOrder: readonly string[] | null;
   country: string | null;
   ageBand: string | null;
@@ -41,8 +45,8 @@ export interface VoteToRecord {
  * A new vote id: a UUID whose first 48 bits are the vote's time in milliseconds (version 7, RFC 9562),
  * the rest random. Vote ids are keys of two indexes every vote writes (votes' and reward_ledger's): ids
  * that grow with time are appended where the last ones went instead of landing on a random page each, so a
- * vote's write dirties two pages fewer (~15% of its SQLite cost). The time is no secret: votes are listed
- * with it.
+ * vote's write dirties two pages fewer (~15% of its SQLite cost). The id is never shown to a poll's creator:
+ * it carries the vote's exact time, which /votes keeps to the minute (src/polls/vote-listing.ts).
  */
 export function newVoteId(at: Date): string {
   const random = randomUUID();
@@ -71,7 +75,7 @@ export function voteStatements(
 // (src/db/compiled.ts). Building them took ~350 µs a vote. The transition's statements come from
 // transitionStatements and its listeners, per vote; those of this codebase template themselves (the status
 // UPDATE in src/polls/lifecycle.ts, the outbox INSERT in src/webhook/outbox.ts).
-const PLACEHOLDER_FIELDS = ["voteId", "pollId", "optionId", "nullifier", "nonce", "country", "ageBand", "payoutAddress", "network", "at"] as const;
+const PLACEHOLDER_FIELDS = ["voteId", "pollId", "optionId", "nullifier", "nonce", "nonceClaimedAt", "country", "ageBand", "payoutAddress", "network", "at"] as const;
 const SHOWN_ORDER_JSON = JSON.stringify([placeholder("shownOrder")]);
 const voteTemplates = perDatabaseMemo<Template | null>();
 
@@ -85,6 +89,7 @@ function templatedVoteOnlyStatements(db: Kysely<Database>, vote: VoteToRecord): 
       optionId: p("optionId"),
       nullifier: p("nullifier"),
       nonce: p("nonce"),
+      nonceClaimedAt: p("nonceClaimedAt"),
       shownOrder: vote.shownOrder === null ? null : [placeholder("shownOrder")],
       country: vote.country === null ? null : p("country"),
       ageBand: vote.ageBand === null ? null : p("ageBand"),
@@ -96,7 +101,11 @@ function templatedVoteOnlyStatements(db: Kysely<Database>, vote: VoteToRecord): 
   });
   if (template === null) return voteOnlyStatements(db, vote);
   // The template's keys are the placeholder names (fields of the vote) and the shown-order JSON.
-  const values: Record<string, unknown> = { ...vote, [SHOWN_ORDER_JSON]: vote.shownOrder === null ? null : JSON.stringify(vote.shownOrder) };
+  const values: Record<string, unknown> = {
+    ...vote,
+    nonceClaimedAt: vote.nonceClaimedAt ?? null,
+    [SHOWN_ORDER_JSON]: vote.shownOrder === null ? null : JSON.stringify(vote.shownOrder),
+  };
   return bindTemplate(template, values).map(asStatement);
 }
 
@@ -135,7 +144,8 @@ function voteOnlyStatements(db: Kysely<Database>, vote: VoteToRecord): Compilabl
               .where("world_id_requests.nonce", "=", vote.nonce)
               .where("world_id_requests.poll_id", "=", pollId)
               .where("world_id_requests.option_id", "=", optionId)
-              .where("world_id_requests.used_at", "is", null)
+              // `used_at = NULL` is never true: without a claim, only an unused request passes.
+              .where((u) => u.or([u("world_id_requests.used_at", "is", null), u("world_id_requests.used_at", "=", vote.nonceClaimedAt ?? null)]))
               .where("world_id_requests.expires_at", ">", at),
           ),
         ),

@@ -91,6 +91,7 @@ export async function startWorldId(config: Config, options: { dataDir: string; l
       verifyBaseUrl,
       environment: w.environment,
       timeoutMs: w.timeoutMs,
+      portalCallsPerMinute: w.portalCallsPerMinute,
       simulated: true,
       simulation,
       // Plain-http calls (the loopback stand-in) through node:http; anything else through the platform fetch.

@@ -8,11 +8,17 @@
 // src/voting/node-http-fetch.ts).
 import { hashSignal } from "@worldcoin/idkit-core/hashing";
 import { signRequest } from "@worldcoin/idkit-core/signing";
+import { createCallBudget } from "./world-id-budget";
 import type { SimulatedWorldIdNetwork } from "./world-id-simulator";
 
 export { hashSignal };
 
 export const DEFAULT_WORLD_ID_VERIFY_BASE_URL = "https://developer.world.org";
+/**
+ * The credential a vote asks for: the page requests `CredentialRequest("proof_of_human", { signal })`, and
+ * a proof of any other credential (passport, selfie…) is refused. World ID's issuer schema id of it is 1.
+ */
+export const REQUESTED_CREDENTIAL = { identifier: "proof_of_human", issuerSchemaId: 1 } as const;
 /** How long the relying party's signature on a proof request is valid (IDKit rp_context.expires_at). */
 export const RP_REQUEST_TTL_SECONDS = 600;
 
@@ -50,7 +56,8 @@ export interface RpRequest {
 export type PortalVerdict =
   | { outcome: "verified"; nullifier: string }
   | { outcome: "rejected"; status: number; code: string; detail: string; results?: unknown }
-  | { outcome: "unavailable"; reason: string };
+  /** Nothing was judged: the portal was not reached (or not called: `retryAfterSeconds` when over the budget). */
+  | { outcome: "unavailable"; reason: string; retryAfterSeconds?: number };
 
 export interface WorldIdSettings {
   appId: string;
@@ -66,6 +73,8 @@ export interface WorldIdSettings {
   simulation?: SimulatedWorldIdNetwork;
   /** The fetch to call the portal with (default: the platform's). */
   fetch?: typeof fetch;
+  /** Portal calls per minute, all votes together (./world-id-budget.ts); 0 or absent: no budget. */
+  portalCallsPerMinute?: number;
 }
 
 export interface WorldIdVerifier {
@@ -88,6 +97,7 @@ interface PortalBody {
   detail?: unknown;
   nullifier?: unknown;
   results?: unknown;
+  environment?: unknown;
 }
 
 const PORTAL_HEADERS = { "content-type": "application/json", accept: "application/json", "user-agent": "quali-polls" } as const;
@@ -95,6 +105,7 @@ const PORTAL_HEADERS = { "content-type": "application/json", accept: "applicatio
 export function createWorldIdVerifier(settings: WorldIdSettings): WorldIdVerifier {
   const verifyUrl = `${settings.verifyBaseUrl.replace(/\/+$/, "")}/api/v4/verify/${encodeURIComponent(settings.rpId)}`;
   const portalFetch = settings.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  const budget = createCallBudget(settings.portalCallsPerMinute ?? 0);
   return {
     appId: settings.appId,
     rpId: settings.rpId,
@@ -107,6 +118,10 @@ export function createWorldIdVerifier(settings: WorldIdSettings): WorldIdVerifie
       return { nonce: signed.nonce, createdAt: signed.createdAt, expiresAt: signed.expiresAt, signature: signed.sig };
     },
     async verify(idkitResult) {
+      const slot = budget.take();
+      if (!slot.granted) {
+        return { outcome: "unavailable", reason: "the portal call budget of this minute is spent", retryAfterSeconds: slot.retryAfterSeconds };
+      }
       // One deadline for the call and its body. (A controller and a timer cost less than AbortSignal.timeout.)
       const deadline = new AbortController();
       const timer = setTimeout(() => deadline.abort(new DOMException("The World ID portal did not answer in time.", "TimeoutError")), settings.timeoutMs);
@@ -129,6 +144,10 @@ export function createWorldIdVerifier(settings: WorldIdSettings): WorldIdVerifie
       const code = typeof body?.code === "string" ? body.code : "";
       const detail = typeof body?.detail === "string" ? body.detail : "";
       if (response.status === 200 && body?.success === true) {
+        // The portal names the environment the proof was verified in: never count another one's.
+        if (typeof body.environment === "string" && body.environment !== settings.environment) {
+          return { outcome: "rejected", status: 200, code: "environment_mismatch", detail: `the portal verified a ${body.environment} proof` };
+        }
         const nullifier = canonicalFieldHex(body.nullifier) ?? firstSuccessfulNullifier(body.results);
         if (!nullifier) return { outcome: "unavailable", reason: "portal answered 200 without a nullifier" };
         return { outcome: "verified", nullifier };
