@@ -12,9 +12,12 @@ import { DEVNET_PAYOUT_ACCOUNT_INDEX } from "../src/payouts/setup";
 import { startLocalService, type LocalService } from "./support/harness";
 import { createPaidPoll, type CreatedPoll } from "./support/polls";
 import { anvilRpc, transfersFrom } from "./support/payouts";
+import { ownerRewards } from "./support/owner-rewards";
+import { voterAccount } from "./support/payout-requests";
 
 const R = "0x00000000000000000000000000000000000f0001";
-const S = "0x00000000000000000000000000000000000f0002";
+const voterS = voterAccount(`0x${"5a".repeat(32)}`);
+const S = voterS.address;
 const payoutWallet = devAccount(DEVNET_PAYOUT_ACCOUNT_INDEX);
 /** TestUSDC storage: _initialized, _name, _version, _minter, _totalSupply, then _balances (slot 5). */
 const BALANCES_SLOT = 5n;
@@ -139,7 +142,8 @@ describe("failed payout transactions", () => {
     expect(await paidTo(S)).toEqual([1000n]);
     expect(logs.some((line) => line.includes("was used by another transaction"))).toBe(true);
 
-    const rewards = (await (await fetch(`${service.url}/api/v1/voter/rewards?address=${S}`)).json()) as { rewards: Record<string, unknown>[] };
+    // Balances are the owner's to see (the public view shows payouts only).
+    const rewards = (await ownerRewards(service.url, privateKeyToAccount(voterS.privateKey))).body as { rewards: Record<string, unknown>[] };
     expect(rewards.rewards[0]).toMatchObject({ accruedAtomic: "1000", unpaidAtomic: "0", pendingAtomic: "0", paidAtomic: "1000" });
     expect((rewards.rewards[0]!.payouts as { status: string }[]).map((p) => p.status)).toEqual(["confirmed", "failed"]);
   });

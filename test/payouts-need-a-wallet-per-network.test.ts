@@ -12,6 +12,7 @@ import { startAnvil } from "../src/devnet/anvil";
 import { DEV_ROLES, devAccount, mintUsdc, placeTokenAt, setEthBalance, usdcBalanceOf } from "../src/devnet/chain";
 import { BASE } from "../src/payment/networks";
 import { startServer, type RunningServer } from "../src/server";
+import { requestSignedPayout, voterAccount } from "./support/payout-requests";
 import { freePort } from "./support/ports";
 
 describe("payout configuration", () => {
@@ -79,7 +80,10 @@ describe("production payouts", () => {
       details: { networks: [BASE.network] },
     });
     expect(server!.store.sqlite.prepare("SELECT payout_id FROM reward_ledger").all()).toEqual([{ payout_id: null }]);
-    expect((await ask(`0x${"6".repeat(40)}`)).status).toBe(200); // nothing to pay
+    // An address with nothing owed, asking unsigned: the same answer as any balance below the threshold.
+    const nothing = await ask(`0x${"6".repeat(40)}`);
+    expect(nothing.status).toBe(400);
+    expect(((await nothing.json()) as { error: { code: string } }).error.code).toBe("below_payout_threshold");
   });
 
   it("pays from PAYOUT_PRIVATE_KEY_BASE over RPC_URL_BASE (Base's USDC address) and never logs the key", async () => {
@@ -104,18 +108,16 @@ describe("production payouts", () => {
     expect(logs).toContain(`payouts: Base (${BASE.network}) from ${payout.address}`);
 
     // A voter with 0.0007 USDC accrued on Base asks for it (fixture ledger rows without their votes).
-    const voter = `0x${"7".repeat(40)}`;
+    // Below the threshold: the voter signs the request (the test holds its key).
+    const signer = voterAccount(`0x${"77".repeat(32)}`);
+    const voter = signer.address;
     server!.store.sqlite.pragma("foreign_keys = OFF");
     const insert = server!.store.sqlite.prepare(
       "INSERT INTO reward_ledger (vote_id, address, network, amount_atomic, created_at) VALUES (?, ?, ?, ?, ?)",
     );
     insert.run("fixture-1", voter, BASE.network, "500", new Date().toISOString());
     insert.run("fixture-2", voter, BASE.network, "200", new Date().toISOString());
-    const asked = await fetch(`${url}/api/v1/voter/payouts`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ address: voter }),
-    });
+    const asked = await requestSignedPayout(url, signer.privateKey);
     expect(asked.status).toBe(202);
     await server!.payouts.kick();
     expect(await usdcBalanceOf(anvil.rpcUrl, BASE.usdc.address, voter as `0x${string}`)).toBe(700n);

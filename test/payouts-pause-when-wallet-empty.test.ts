@@ -8,9 +8,13 @@ import { voteAsSimulatedHuman } from "../scripts/lib/voter";
 import { devAccount, localChain, mintUsdc, publicClientFor, setEthBalance, testUsdcAbi, usdcBalanceOf, type Address } from "../src/devnet/chain";
 import { DEVNET_PAYOUT_ACCOUNT_INDEX } from "../src/payouts/setup";
 import { startLocalService, type LocalService } from "./support/harness";
+import { requestSignedPayout, voterAccount } from "./support/payout-requests";
 import { createPaidPoll, type CreatedPoll } from "./support/polls";
+import { ownerRewards } from "./support/owner-rewards";
 
-const E = "0x00000000000000000000000000000000000e0005";
+// E asks for a balance below the threshold: it signs its request, so the test holds its key.
+const voterE = voterAccount(`0x${"e5".repeat(32)}`);
+const E = voterE.address;
 const F = "0x00000000000000000000000000000000000f0006";
 const transferEvent = parseAbiItem("event Transfer(address indexed from, address indexed to, uint256 value)");
 
@@ -79,7 +83,7 @@ describe("an empty payout wallet", () => {
 
     // Votes still count, and what is owed is shown as pending, with no transaction yet.
     expect((await vote(E)).status).toBe(201);
-    const rewards = (await (await fetch(`${service.url}/api/v1/voter/rewards?address=${E}`)).json()) as { rewards: Record<string, unknown>[] };
+    const rewards = (await ownerRewards(service.url, privateKeyToAccount(voterE.privateKey))).body as { rewards: Record<string, unknown>[] };
     expect(rewards.rewards[0]).toMatchObject({ accruedAtomic: "1500", unpaidAtomic: "500", pendingAtomic: "1000", paidAtomic: "0" });
     expect(rewards.rewards[0]!.payouts).toEqual([expect.objectContaining({ status: "pending", amountAtomic: "1000", txHash: null })]);
     expect(await paidTo(E)).toEqual([]);
@@ -106,11 +110,7 @@ describe("an empty payout wallet", () => {
     const devnet = service.devnet!;
     await mintUsdc(devnet.rpcUrl, devnet.minter.privateKey, devnet.asset, payoutWallet.address, 10_000n);
     await setEthBalance(devnet.rpcUrl, payoutWallet.address, 0n);
-    const asked = await fetch(`${service.url}/api/v1/voter/payouts`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ address: E }),
-    });
+    const asked = await requestSignedPayout(service.url, voterE.privateKey);
     expect(asked.status).toBe(202);
     await service.payouts.kick();
     const paused = (await health()).local;

@@ -7,13 +7,20 @@ import { parseAbiItem, type Hex } from "viem";
 import { voteAsSimulatedHuman } from "../scripts/lib/voter";
 import { publicClientFor, usdcBalanceOf, type Address } from "../src/devnet/chain";
 import { startLocalService, type LocalService } from "./support/harness";
+import { requestSignedPayout, voterAccount } from "./support/payout-requests";
 import { createPaidPoll, type CreatedPoll } from "./support/polls";
+import { privateKeyToAccount } from "viem/accounts";
+import { ownerRewards } from "./support/owner-rewards";
 
 const transferEvent = parseAbiItem("event Transfer(address indexed from, address indexed to, uint256 value)");
-const A = "0x00000000000000000000000000000000000a0001";
+// A and D ask for balances below the threshold: they sign their requests, so the test holds their keys.
+const voterA = voterAccount(`0x${"a1".repeat(32)}`);
+const voterD = voterAccount(`0x${"d4".repeat(32)}`);
+const A = voterA.address;
 const B = "0x00000000000000000000000000000000000b0002";
-const C = "0x00000000000000000000000000000000000c0003";
-const D = "0x00000000000000000000000000000000000d0004";
+const voterC = voterAccount(`0x${"c3".repeat(32)}`);
+const C = voterC.address;
+const D = voterD.address;
 
 let service: LocalService;
 let poll: CreatedPoll;
@@ -28,9 +35,14 @@ async function vote(address: string, times: number) {
   }
 }
 
-const rewards = async (address: string) => (await (await fetch(`${service.url}/api/v1/voter/rewards?address=${address}`)).json()) as {
-  rewards: Record<string, unknown>[];
-};
+const keys = new Map<string, Hex>([
+  [A, voterA.privateKey],
+  [C, voterC.privateKey],
+  [D, voterD.privateKey],
+]);
+/** The owner's view of an address's rewards (balances are not public). */
+const rewards = async (address: string) =>
+  (await ownerRewards(service.url, privateKeyToAccount(keys.get(address)!))).body as { rewards: Record<string, unknown>[] };
 const requestPayout = (address: string, headers: Record<string, string> = {}) =>
   fetch(`${service.url}/api/v1/voter/payouts`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ address }) });
 
@@ -88,7 +100,7 @@ describe("voter payouts on the local chain", () => {
     const before = await rewards(A);
     expect(before.rewards[0]).toMatchObject({ accruedAtomic: "2000", unpaidAtomic: "2000", pendingAtomic: "0", paidAtomic: "0", payouts: [] });
 
-    const asked = await requestPayout(D);
+    const asked = await requestSignedPayout(service.url, voterD.privateKey);
     expect(asked.status).toBe(202);
     const created = (await asked.json()) as { payouts: { id: string; status: string; amountAtomic: string; votes: number }[] };
     expect(created.payouts).toEqual([expect.objectContaining({ status: "pending", amountAtomic: "500", votes: 1 })]);
@@ -121,9 +133,9 @@ describe("voter payouts on the local chain", () => {
     const devnet = service.devnet!;
     expect(await usdcBalanceOf(devnet.rpcUrl, devnet.asset, A)).toBe(2000n);
 
-    const first = await requestPayout(A);
+    const first = await requestSignedPayout(service.url, voterA.privateKey);
     expect(first.status).toBe(202);
-    const again = await requestPayout(A);
+    const again = await requestSignedPayout(service.url, voterA.privateKey);
     expect(again.status).toBe(429);
     expect(again.headers.get("retry-after")).toMatch(/^\d+$/);
     expect(((await again.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
@@ -136,10 +148,11 @@ describe("voter payouts on the local chain", () => {
     expect(a).toMatchObject({ accruedAtomic: "2500", unpaidAtomic: "0", paidAtomic: "2500" });
     expect((a.payouts as unknown[]).length).toBe(2);
 
-    // Nothing left: 200, no payout. Each ledger entry belongs to at most one non-failed payout.
+    // Nothing left: an unsigned request is refused as one below the threshold (it never tells a balance),
+    // and no payout is created. Each ledger entry belongs to at most one non-failed payout.
     const nothing = await requestPayout(B);
-    expect(nothing.status).toBe(200);
-    expect(await nothing.json()).toMatchObject({ payouts: [], message: expect.stringMatching(/nothing to pay/i) });
+    expect(nothing.status).toBe(400);
+    expect(((await nothing.json()) as { error: { code: string } }).error.code).toBe("below_payout_threshold");
     const totals = service.store.sqlite
       .prepare(
         `SELECT p.id, CAST(p.amount_atomic AS INTEGER) AS amount, SUM(CAST(l.amount_atomic AS INTEGER)) AS entries

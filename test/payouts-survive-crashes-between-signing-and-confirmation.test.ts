@@ -17,6 +17,7 @@ import { voteAsSimulatedHuman } from "../scripts/lib/voter";
 import { startAnvil, type AnvilProcess } from "../src/devnet/anvil";
 import { devAccount, publicClientFor } from "../src/devnet/chain";
 import { DEVNET_PAYOUT_ACCOUNT_INDEX } from "../src/payouts/setup";
+import { requestSignedPayout, voterAccount } from "./support/payout-requests";
 import { freePort } from "./support/ports";
 import {
   anvilRpc,
@@ -32,8 +33,11 @@ import {
   type ServerProcess,
 } from "./support/payouts";
 
-const V1 = "0x0000000000000000000000000000000000d00d01";
-const V2 = "0x0000000000000000000000000000000000d00d02";
+// Their balances are below the threshold: they sign their payout requests (the test holds their keys).
+const voter1 = voterAccount(`0x${"d1".repeat(32)}`);
+const voter2 = voterAccount(`0x${"d2".repeat(32)}`);
+const V1 = voter1.address;
+const V2 = voter2.address;
 const wallet = devAccount(DEVNET_PAYOUT_ACCOUNT_INDEX).address;
 
 let anvil: AnvilProcess;
@@ -62,8 +66,7 @@ const spawnAt = (crashAt?: string) => {
   live.push(server);
   return server;
 };
-const requestPayout = (url: string, address: string) =>
-  fetch(`${url}/api/v1/voter/payouts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ address }) });
+const requestPayout = (url: string, address: string) => requestSignedPayout(url, address === V1 ? voter1.privateKey : voter2.privateKey);
 
 interface Payout {
   id: string;

@@ -20,7 +20,10 @@ import { voteAsSimulatedHuman } from "../scripts/lib/voter";
 import { startAnvil, type AnvilProcess } from "../src/devnet/anvil";
 import { devAccount, publicClientFor } from "../src/devnet/chain";
 import { DEVNET_PAYOUT_ACCOUNT_INDEX } from "../src/payouts/setup";
+import { requestSignedPayout, voterAccount } from "./support/payout-requests";
 import { freePort } from "./support/ports";
+import { privateKeyToAccount } from "viem/accounts";
+import { ownerRewards } from "./support/owner-rewards";
 import {
   createPollOver,
   devnetFile,
@@ -34,8 +37,11 @@ import {
   type ServerProcess,
 } from "./support/payouts";
 
-const V1 = "0x0000000000000000000000000000000000c0ffe1";
-const V2 = "0x0000000000000000000000000000000000c0ffe2";
+const voter1 = voterAccount(`0x${"c1".repeat(32)}`);
+const V1 = voter1.address;
+// V2's balance stays below the threshold: it signs its payout request (the test holds its key).
+const voter2 = voterAccount(`0x${"c2".repeat(32)}`);
+const V2 = voter2.address;
 const wallet = devAccount(DEVNET_PAYOUT_ACCOUNT_INDEX).address;
 
 let anvil: AnvilProcess;
@@ -132,11 +138,7 @@ describe("payouts survive a crash at every step", () => {
   it("a clean restart has nothing left to do for V1 and pays V2; the Transfer logs equal the ledger", async () => {
     const last = spawnAt();
     const lastUrl = await listening(last);
-    const asked = await fetch(`${lastUrl}/api/v1/voter/payouts`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ address: V2 }),
-    });
+    const asked = await requestSignedPayout(lastUrl, voter2.privateKey);
     expect(asked.status).toBe(202);
     await waitUntil(() => payouts().find((p) => p.address === V2 && p.status === "confirmed"), "V2's payout to confirm");
     await new Promise((resolve) => setTimeout(resolve, 500)); // a few more job rounds: still nothing new
@@ -160,7 +162,7 @@ describe("payouts survive a crash at every step", () => {
     for (const { address, total } of ledger) {
       expect(transfers.get(address)!.reduce((sum, t) => sum + t.value, 0n), address).toBe(BigInt(total));
     }
-    const rewards = (await (await fetch(`${lastUrl}/api/v1/voter/rewards?address=${V1}`)).json()) as { rewards: Record<string, unknown>[] };
+    const rewards = (await ownerRewards(lastUrl, privateKeyToAccount(voter1.privateKey))).body as { rewards: Record<string, unknown>[] };
     expect(rewards.rewards[0]).toMatchObject({ accruedAtomic: "1000", unpaidAtomic: "0", pendingAtomic: "0", paidAtomic: "1000" });
     expect(rewards.rewards[0]!.payouts).toEqual([expect.objectContaining({ status: "confirmed", txHash: hash })]);
     await stopServer(last);

@@ -85,7 +85,8 @@ export async function auditRewardsOut(input: RewardsOutInput): Promise<RewardsOu
       });
     }
 
-    if (payout.status === "claimed") {
+    // Never signed: claimed (about to be), or parked (the token refused the transfer; its votes stay owed).
+    if (payout.status === "claimed" || payout.status === "parked") {
       inFlightAtomic += amount;
       inFlightPayouts += 1;
       continue;

@@ -5,10 +5,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
 import type { Config } from "../config";
-import { devAccount } from "../devnet/chain";
 import { productionNetworks, productionRpcUrl } from "../enabled-networks";
 import { BASE, WORLD_CHAIN } from "../payment/networks";
-import { DEVNET_PAYOUT_ACCOUNT_INDEX } from "../payouts/setup";
 import type { Address, AuditTarget, SkippedNetwork } from "./types";
 
 /** The audit cannot start: a missing or invalid variable or file, named in the message. */
@@ -34,7 +32,7 @@ const walletOf = (privateKey: string | undefined): Address | undefined =>
   privateKey ? privateKeyToAccount(privateKey as `0x${string}`).address : undefined;
 
 /** The devnet as src/server.ts wrote it at startup. */
-function readDevnetFile(dataDir: string): { network: string; rpcUrl: string; asset: Address; payTo: Address } {
+function readDevnetFile(dataDir: string): { network: string; rpcUrl: string; asset: Address; payTo: Address; payoutWallet: Address | undefined } {
   const path = join(dataDir, "devnet.json");
   if (!existsSync(path)) {
     throw new AuditConfigError(`${path} not found: the service writes it when it starts in local mode (npm start with DATA_DIR=${dataDir}).`);
@@ -55,6 +53,7 @@ function readDevnetFile(dataDir: string): { network: string; rpcUrl: string; ass
     rpcUrl: field("rpcUrl", (v) => URL.canParse(v)),
     asset: field("asset", (v) => ADDRESS.test(v)) as Address,
     payTo: field("payTo", (v) => ADDRESS.test(v)) as Address,
+    payoutWallet: typeof parsed.payoutWallet === "string" && ADDRESS.test(parsed.payoutWallet) ? (parsed.payoutWallet as Address) : undefined,
   };
 }
 
@@ -66,8 +65,8 @@ function localPlan(config: Config, options: PlanOptions): AuditTarget[] {
       label: "Local devnet",
       asset: devnet.asset,
       payTo: devnet.payTo,
-      // As src/payouts/setup.ts: PAYOUT_PRIVATE_KEY, else the devnet payout account.
-      payoutWallet: walletOf(config.payouts.privateKey) ?? devAccount(DEVNET_PAYOUT_ACCOUNT_INDEX).address,
+      // The wallet the service pays voters from, as it wrote it (absent when payouts are off).
+      ...(devnet.payoutWallet ? { payoutWallet: devnet.payoutWallet } : {}),
       rpcUrl: devnet.rpcUrl,
       fromBlock: options.fromBlock ?? 0n,
     },

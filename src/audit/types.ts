@@ -111,7 +111,7 @@ export interface RewardsOutTotals {
   confirmedPayouts: number;
   /** Confirmed payouts whose receipt proves the transfer to the voter. */
   paidOnChainAtomic: bigint;
-  /** Payouts claimed, signed or sent: under way. */
+  /** Payouts claimed, signed, sent or parked: owed and not yet paid. */
   inFlightAtomic: bigint;
   inFlightPayouts: number;
   /** Ledger entries no payout has claimed yet. */

@@ -149,7 +149,7 @@ export interface WebhookAttemptsTable {
   response_snippet: string | null;
 }
 
-export type PayoutStatus = "claimed" | "signed" | "sent" | "confirmed" | "failed";
+export type PayoutStatus = "claimed" | "signed" | "sent" | "confirmed" | "failed" | "parked";
 
 /** Voter payouts on chain (0004); see src/payouts/. Money is a decimal string of atomic USDC. */
 export interface PayoutsTable {
@@ -173,6 +173,9 @@ export interface PayoutsTable {
   sent_at: string | null;
   confirmed_at: string | null;
   updated_at: string;
+  /** Set while parked (0009): the token refused the transfer before it was signed. */
+  parked_at: string | null;
+  parked_reason: string | null;
 }
 
 export interface Database {

@@ -2,8 +2,10 @@
 // gas, fees and chain id), broadcasting a raw signed transaction, and reading receipts by hash.
 // The private key stays inside this closure: it is never logged, returned or stored.
 import {
+  BaseError,
   createPublicClient,
   encodeFunctionData,
+  ExecutionRevertedError,
   http,
   keccak256,
   parseAbi,
@@ -19,6 +21,8 @@ export type Address = `0x${string}`;
 const erc20Abi = parseAbi([
   "function transfer(address to, uint256 value) returns (bool)",
   "function balanceOf(address account) view returns (uint256)",
+  // Circle's FiatToken (USDC) and the devnet's TestUSDC; other tokens lack it (the read then throws).
+  "function isBlacklisted(address account) view returns (bool)",
 ]);
 
 export interface TransferPlan {
@@ -50,8 +54,10 @@ export interface PayoutChain {
   gasBalance(): Promise<bigint>;
   /** An account's nonce in the latest block and counting pending transactions (default: the wallet's). */
   nonces(address?: Address): Promise<{ latest: number; pending: number }>;
-  /** Gas limit (estimate + margin) and EIP-1559 fees for transfer(to, amount). */
+  /** Gas limit (estimate + margin) and EIP-1559 fees for transfer(to, amount); throws the revert when the token refuses it. */
   planTransfer(to: Address, amount: bigint): Promise<TransferPlan>;
+  /** The token's own blacklist (FiatToken `isBlacklisted`); throws when the token has none or the RPC fails. */
+  isBlacklisted(address: Address): Promise<boolean>;
   signTransfer(input: { to: Address; amount: bigint; nonce: number } & TransferPlan): Promise<SignedTransfer>;
   /** eth_sendRawTransaction; throws the node's refusal. */
   broadcast(signedTx: Hex): Promise<void>;
@@ -103,6 +109,7 @@ export function viemPayoutChain(options: ViemPayoutChainOptions): PayoutChain {
       // Twice the current base fee: room for six full blocks of increases before it waits.
       return { gas: (estimate * GAS_MARGIN_NUM) / GAS_MARGIN_DEN, maxPriorityFeePerGas: priority, maxFeePerGas: baseFee * 2n + priority };
     },
+    isBlacklisted: (address) => client.readContract({ address: token, abi: erc20Abi, functionName: "isBlacklisted", args: [address] }),
     async signTransfer(input) {
       const signedTx = await account.signTransaction({
         type: "eip1559",
@@ -139,6 +146,20 @@ export function viemPayoutChain(options: ViemPayoutChainOptions): PayoutChain {
       }
     },
   };
+}
+
+/**
+ * True when the node executed the call and it reverted (the token refused it), as opposed to the RPC
+ * failing: only a revert says something about the transfer itself.
+ */
+export function isExecutionRevert(error: unknown): boolean {
+  return error instanceof BaseError && error.walk((e) => e instanceof ExecutionRevertedError) !== null;
+}
+
+/** What a revert said, once ("Execution reverted with reason: …"), for parked payouts; else the error's description. */
+export function revertReason(error: unknown): string {
+  const reverted = error instanceof BaseError ? error.walk((e) => e instanceof ExecutionRevertedError) : null;
+  return reverted instanceof ExecutionRevertedError ? reverted.shortMessage.slice(0, 300) : describeChainError(error);
 }
 
 /** A short, key-free description of an RPC error for logs and failure reasons. */

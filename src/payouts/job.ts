@@ -10,6 +10,10 @@
 //   4. Pay the claimed payouts oldest first, one at a time: sign locally (nonce = max(pending nonce,
 //      highest recorded nonce + 1)), record signed_tx + tx_hash (guarded claimed → signed) BEFORE
 //      eth_sendRawTransaction, mark sent, wait for the receipt, mark confirmed.
+//      A payout whose gas estimate reverts (the token refuses that recipient: blacklisted, the zero
+//      address…) is PARKED with the revert reason, keeping its entries, and the round goes on with the
+//      next one — unless a transfer of the same amount back to the wallet reverts too: then the token
+//      refuses the wallet itself and the network pauses (token_refuses_transfers) instead.
 // A process that dies anywhere leaves a row that step 1 (or 4, for `claimed`) finishes after a restart:
 // a `claimed` row has never been broadcast (broadcast happens only from a recorded signed_tx), so it is
 // safe to sign; a `signed`/`sent` row is only ever re-broadcast.
@@ -18,7 +22,7 @@ import type { Hex } from "viem";
 import type { PayoutRow } from "../db/schema";
 import { isUniqueViolation, type Store } from "../db/store";
 import { formatUsdc } from "../payment/pricing";
-import { describeChainError, type Address, type PayoutChain, type PayoutReceipt } from "./chain";
+import { describeChainError, isExecutionRevert, revertReason, type Address, type PayoutChain, type PayoutReceipt, type TransferPlan } from "./chain";
 import {
   addressesOverThreshold,
   claimPayout,
@@ -28,6 +32,8 @@ import {
   markConfirmed,
   markSent,
   maxRecordedNonce,
+  parkedSummary,
+  parkStatement,
   pendingAtomic,
   recordSigned,
 } from "./repo";
@@ -47,7 +53,14 @@ export interface PayoutNetwork {
   offReason?: string;
 }
 
-export type PauseReason = "not_configured" | "insufficient_usdc" | "insufficient_gas" | "rpc_unavailable";
+export type PauseReason = "not_configured" | "insufficient_usdc" | "insufficient_gas" | "rpc_unavailable" | "token_refuses_transfers";
+
+/** Parked payouts on one network, as /healthz shows them (no voter address: `npm run payouts -- list` has those). */
+export interface ParkedHealth {
+  count: number;
+  amountAtomic: string;
+  oldest: { id: string; parkedAt: string; reason: string } | null;
+}
 
 /** One network's entry in GET /healthz → payouts. Amounts are decimal strings of integers. */
 export interface PayoutHealth {
@@ -59,7 +72,11 @@ export interface PayoutHealth {
   pendingAtomic: string;
   gasBalanceWei: string | null;
   checkedAt: string | null;
+  /** As of the job's last round. */
+  parked: ParkedHealth;
 }
+
+const NOTHING_PARKED: ParkedHealth = { count: 0, amountAtomic: "0", oldest: null };
 
 export interface PayoutJobDeps {
   store: Store;
@@ -93,8 +110,11 @@ export interface PayoutWorker {
   stop(): Promise<void>;
 }
 
-/** waiting: broadcast, no receipt yet; refused: the node did not take it (retried next round). */
-type SendOutcome = "confirmed" | "failed" | "waiting" | "refused" | "paused" | "lost";
+/**
+ * waiting: broadcast, no receipt yet; refused: the node did not take it (retried next round); parked:
+ * the token refuses this recipient, set aside before signing.
+ */
+type SendOutcome = "confirmed" | "failed" | "waiting" | "refused" | "paused" | "lost" | "parked";
 
 const DEFAULT_RECEIPT_TIMEOUT_MS = 60_000;
 const DEFAULT_NONCE_REUSE_GRACE_MS = 5 * 60_000;
@@ -107,7 +127,8 @@ export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
   const crash = (point: PayoutCrashPoint) => deps.crashPoint?.(point);
   const at = () => deps.now().toISOString();
   const controller = new AbortController();
-  const healthByNetwork = new Map<string, PayoutHealth>();
+  const healthByNetwork = new Map<string, Omit<PayoutHealth, "parked">>();
+  const parkedByNetwork = new Map<string, ParkedHealth>();
   const nonceReuseGraceMs = deps.nonceReuseGraceMs ?? DEFAULT_NONCE_REUSE_GRACE_MS;
   /** Payout id → when we first saw its nonce used on chain with no receipt for its transaction. */
   const nonceUsedSince = new Map<string, number>();
@@ -125,7 +146,7 @@ export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
   }
 
   /** Stores the new health and logs a line when the state or the reason changed. */
-  const setHealth = (n: PayoutNetwork, next: PayoutHealth) => {
+  const setHealth = (n: PayoutNetwork, next: Omit<PayoutHealth, "parked">) => {
     const previous = healthByNetwork.get(n.network);
     healthByNetwork.set(n.network, next);
     const changed = !previous || previous.checkedAt === null || previous.state !== next.state || previous.reason !== next.reason;
@@ -137,7 +158,7 @@ export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
     }
   };
 
-  const pause = (n: PayoutNetwork, chain: PayoutChain, reason: PauseReason, message: string, figures: Partial<PayoutHealth> = {}) => {
+  const pause = (n: PayoutNetwork, chain: PayoutChain, reason: PauseReason, message: string, figures: Partial<Omit<PayoutHealth, "parked">> = {}) => {
     const previous = healthByNetwork.get(n.network);
     setHealth(n, {
       state: "paused",
@@ -323,6 +344,36 @@ export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
     }
   };
 
+  /**
+   * The gas estimate of a claimed payout reverted. A transfer of the same amount back to the wallet is
+   * estimated too: when it also reverts, the token refuses the wallet (blacklisted, token paused…) and
+   * every payout would fail alike, so the network pauses; otherwise this recipient is the problem and
+   * the payout is parked, its entries kept for it, and the queue moves on.
+   */
+  const refusedByToken = async (n: PayoutNetwork, chain: PayoutChain, row: PayoutRow, error: unknown): Promise<SendOutcome> => {
+    const reason = revertReason(error);
+    try {
+      await chain.planTransfer(chain.wallet, BigInt(row.amount_atomic));
+    } catch (control) {
+      if (!isExecutionRevert(control)) throw control;
+      pause(
+        n,
+        chain,
+        "token_refuses_transfers",
+        `the token refuses transfers from payout wallet ${chain.wallet} (${revertReason(control)}); nothing is parked or lost, retrying every round.`,
+      );
+      return "paused";
+    }
+    const [result] = await store.batch([parkStatement(db, row.id, reason, at())]);
+    if ((result?.changes ?? 0) !== 1) return "lost"; // another worker moved it on first
+    log(
+      `payout ${row.id}: ${formatUsdc(BigInt(row.amount_atomic))} USDC to ${row.address} on ${n.label} parked: the token refuses the transfer (${reason}). ` +
+        "Its votes stay owed to that address; the next payouts go ahead. `npm run payouts -- list` shows it; retry or release it there.",
+      { level: "warn", network: n.network, payoutId: row.id },
+    );
+    return "parked";
+  };
+
   /** Step 4 for one claimed payout. */
   const send = async (n: PayoutNetwork, chain: PayoutChain, row: PayoutRow): Promise<SendOutcome> => {
     const amount = BigInt(row.amount_atomic);
@@ -335,7 +386,13 @@ export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
       });
       return "paused";
     }
-    const plan = await chain.planTransfer(to, amount);
+    let plan: TransferPlan;
+    try {
+      plan = await chain.planTransfer(to, amount);
+    } catch (error) {
+      if (!isExecutionRevert(error)) throw error; // the RPC failed: nothing is known about the transfer
+      return refusedByToken(n, chain, row, error);
+    }
     const gasCost = plan.gas * plan.maxFeePerGas;
     if (gas < deps.minGasWei || gas < gasCost) {
       pause(n, chain, "insufficient_gas", `payout wallet ${chain.wallet} has ${gas} wei of gas; a transfer may cost up to ${gasCost} wei. Send it native gas.`, {
@@ -398,9 +455,14 @@ export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
         return "waiting" as const;
       });
       if (outcome === "paused") return; // health already says why
-      if (outcome !== "confirmed" && outcome !== "failed") break;
+      if (outcome !== "confirmed" && outcome !== "failed" && outcome !== "parked") break;
     }
     await checkWallet(n, chain);
+  };
+
+  const refreshParked = async (n: PayoutNetwork) => {
+    const summary = await parkedSummary(db, n.network);
+    parkedByNetwork.set(n.network, { count: summary.count, amountAtomic: summary.amountAtomic.toString(), oldest: summary.oldest });
   };
 
   // One runner per network: a kick during a round asks for one more round after it.
@@ -423,6 +485,7 @@ export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
         await round(n).catch((error: unknown) =>
           log(`payout round on ${n.label} failed: ${error instanceof Error ? error.message : String(error)}`, { level: "error", network: n.network }),
         );
+        await refreshParked(n).catch(() => undefined); // a database hiccup leaves the previous figures
       } while (r.again && !controller.signal.aborted);
     })().finally(() => {
       r.running = undefined;
@@ -436,7 +499,8 @@ export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
     async kick(network) {
       await Promise.all(deps.networks.filter((n) => network === undefined || n.network === network).map(runNetwork));
     },
-    health: () => Object.fromEntries(healthByNetwork),
+    health: () =>
+      Object.fromEntries([...healthByNetwork].map(([network, health]) => [network, { ...health, parked: parkedByNetwork.get(network) ?? NOTHING_PARKED }])),
     async stop() {
       controller.abort();
       await Promise.all([...runners.values()].map((r) => r.running));

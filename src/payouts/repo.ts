@@ -9,13 +9,21 @@
 //      guarded by EXISTS (the payout row): it only takes effect when 1. inserted.
 //   3. UPDATE the payout's amount and entry count FROM the entries it now owns (SUM over their amounts).
 // An entry leaves `payout_id IS NULL` only through 2., so it can belong to one payout at a time; it
-// returns to NULL only when its payout failed (releaseStatements), i.e. when no money moved.
+// returns to NULL only when its payout failed (failAndReleaseStatements, or an operator's release of a
+// parked payout), i.e. when no money moved.
+//
+// Parking (parkStatement): a claimed payout the token refuses before anything is signed becomes
+// `parked` and KEEPS its entries: still owed to that address, never claimed by another payout. It
+// counts as holding the address (HOLDING_STATUSES), so no new payout is claimed behind it.
 import { sql, type Compilable, type Kysely } from "kysely";
 import type { Database, PayoutRow, PayoutStatus } from "../db/schema";
 import { isUniqueViolation, type Store } from "../db/store";
 
+/** Payouts the job still sends (the payout wallet must cover them). */
 export const OPEN_STATUSES: readonly PayoutStatus[] = ["claimed", "signed", "sent"];
 export const IN_FLIGHT_STATUSES: readonly PayoutStatus[] = ["signed", "sent"];
+/** Payouts holding an address's entries unpaid: at most one per address and network (payouts_one_open). */
+export const HOLDING_STATUSES: readonly PayoutStatus[] = [...OPEN_STATUSES, "parked"];
 
 /** SUM of a TEXT column of atomic amounts as a 64-bit integer (amounts are small integers). */
 const sumAtomic = (column: string) => sql<number | string | null>`SUM(CAST(${sql.ref(column)} AS INTEGER))`;
@@ -58,7 +66,7 @@ export function claimStatements(db: Kysely<Database>, claim: ClaimInput): Compil
                 .select(sql<number>`1`.as("one"))
                 .where("payouts.address", "=", address)
                 .where("payouts.network", "=", network)
-                .where("payouts.status", "in", OPEN_STATUSES),
+                .where("payouts.status", "in", HOLDING_STATUSES),
             ),
           ),
         )
@@ -165,6 +173,97 @@ export function failAndReleaseStatements(db: Kysely<Database>, id: string, reaso
   ];
 }
 
+/** Longest parked reason stored (the chain's revert message, trimmed). */
+const MAX_PARKED_REASON = 300;
+
+/** claimed → parked: the token refused the transfer before anything was signed. The entries stay with it. */
+export function parkStatement(db: Kysely<Database>, id: string, reason: string, at: string) {
+  return db
+    .updateTable("payouts")
+    .set({ status: "parked", parked_at: at, parked_reason: reason.slice(0, MAX_PARKED_REASON), updated_at: at })
+    .where("id", "=", id)
+    .where("status", "=", "claimed");
+}
+
+/** parked → claimed (operator's retry): the job tries it again in its next round, oldest first. */
+export function retryParkedStatement(db: Kysely<Database>, id: string, at: string) {
+  return db
+    .updateTable("payouts")
+    .set({ status: "claimed", parked_at: null, parked_reason: null, updated_at: at })
+    .where("id", "=", id)
+    .where("status", "=", "parked");
+}
+
+/**
+ * parked → failed ("released"), and its entries back to unpaid, in one batch (operator's release). A
+ * parked payout was never signed, so no money moved: the entries are paid by the address's next payout.
+ */
+export function releaseParkedStatements(db: Kysely<Database>, id: string, at: string): Compilable[] {
+  return [
+    db
+      .updateTable("payouts")
+      .set({ status: "failed", failure_reason: "released", updated_at: at })
+      .where("id", "=", id)
+      .where("status", "=", "parked"),
+    db
+      .updateTable("reward_ledger")
+      .set({ payout_id: null })
+      .where("payout_id", "=", id)
+      .where((w) =>
+        w.exists(
+          w
+            .selectFrom("payouts")
+            .select(sql<number>`1`.as("one"))
+            .where("payouts.id", "=", id)
+            .where("payouts.status", "=", "failed")
+            .where("payouts.failure_reason", "=", "released"),
+        ),
+      ),
+  ];
+}
+
+/** Parked payouts, oldest first (every network, or one). */
+export function findParked(db: Kysely<Database>, network?: string): Promise<PayoutRow[]> {
+  return db
+    .selectFrom("payouts")
+    .selectAll()
+    .where("status", "=", "parked")
+    .$if(network !== undefined, (q) => q.where("network", "=", network!))
+    .orderBy("parked_at")
+    .orderBy("id")
+    .execute();
+}
+
+export interface ParkedSummary {
+  count: number;
+  amountAtomic: bigint;
+  oldest: { id: string; parkedAt: string; reason: string } | null;
+}
+
+/** What /healthz shows of the parked payouts on one network. */
+export async function parkedSummary(db: Kysely<Database>, network: string): Promise<ParkedSummary> {
+  const totals = await db
+    .selectFrom("payouts")
+    .select([sql<number>`COUNT(*)`.as("count"), sumAtomic("amount_atomic").as("total")])
+    .where("network", "=", network)
+    .where("status", "=", "parked")
+    .executeTakeFirst();
+  const oldest = await db
+    .selectFrom("payouts")
+    .select(["id", "parked_at", "parked_reason"])
+    .where("network", "=", network)
+    .where("status", "=", "parked")
+    .orderBy("parked_at")
+    .orderBy("id")
+    .limit(1)
+    .executeTakeFirst();
+  return {
+    count: Number(totals?.count ?? 0),
+    amountAtomic: BigInt(totals?.total ?? 0),
+    oldest: oldest ? { id: oldest.id, parkedAt: oldest.parked_at ?? "", reason: oldest.parked_reason ?? "" } : null,
+  };
+}
+
 export function findPayout(db: Kysely<Database>, id: string): Promise<PayoutRow | undefined> {
   return db.selectFrom("payouts").selectAll().where("id", "=", id).executeTakeFirst();
 }
@@ -216,7 +315,7 @@ export async function pendingAtomic(db: Kysely<Database>, network: string): Prom
   return BigInt(row?.total ?? 0);
 }
 
-/** Addresses whose unpaid entries on the network add up to ≥ threshold and that have no open payout. */
+/** Addresses whose unpaid entries on the network add up to ≥ threshold and that have no open or parked payout. */
 export async function addressesOverThreshold(
   db: Kysely<Database>,
   network: string,
@@ -236,7 +335,7 @@ export async function addressesOverThreshold(
             .select(sql<number>`1`.as("one"))
             .whereRef("payouts.address", "=", "reward_ledger.address")
             .where("payouts.network", "=", network)
-            .where("payouts.status", "in", OPEN_STATUSES),
+            .where("payouts.status", "in", HOLDING_STATUSES),
         ),
       ),
     )
@@ -260,21 +359,25 @@ export async function unpaidByNetwork(db: Kysely<Database>, address: string): Pr
   return new Map(rows.map((row) => [row.network, BigInt(row.unpaid ?? 0)]));
 }
 
+/** The address's payouts holding entries (open or parked), oldest first. */
 export function findOpenPayouts(db: Kysely<Database>, address: string): Promise<PayoutRow[]> {
   return db
     .selectFrom("payouts")
     .selectAll()
     .where("address", "=", address)
-    .where("status", "in", OPEN_STATUSES)
+    .where("status", "in", HOLDING_STATUSES)
     .orderBy("created_at")
     .execute();
 }
 
 export interface PayoutSummary {
+  /** Open and parked payouts: still owed, not yet paid. */
   pendingAtomic: bigint;
   paidAtomic: bigint;
   /** Most recent first. */
   recent: PayoutRow[];
+  /** Parked payouts (whatever their age), oldest first. */
+  parked: PayoutRow[];
 }
 
 /** Per network: pending (open) and paid (confirmed) totals and the most recent payouts of an address. */
@@ -294,11 +397,18 @@ export async function payoutSummaries(db: Kysely<Database>, address: string, rec
     .orderBy("id", "desc")
     .limit(recentLimit)
     .execute();
+  const parked = await db
+    .selectFrom("payouts")
+    .selectAll()
+    .where("address", "=", address)
+    .where("status", "=", "parked")
+    .orderBy("parked_at")
+    .execute();
   const out = new Map<string, PayoutSummary>();
   const entry = (network: string) => {
     let summary = out.get(network);
     if (!summary) {
-      summary = { pendingAtomic: 0n, paidAtomic: 0n, recent: [] };
+      summary = { pendingAtomic: 0n, paidAtomic: 0n, recent: [], parked: [] };
       out.set(network, summary);
     }
     return summary;
@@ -310,5 +420,6 @@ export async function payoutSummaries(db: Kysely<Database>, address: string, rec
     else summary.pendingAtomic += total;
   }
   for (const row of recent) entry(row.network).recent.push(row);
+  for (const row of parked) entry(row.network).parked.push(row);
   return out;
 }

@@ -1,7 +1,10 @@
-// POST /api/v1/voter/payouts: a voter asks for their unpaid balance now (any amount above zero, below
-// the threshold too). The request only claims (one atomic batch per network, see repo.ts); the payout
-// job sends the transfer right after. Rate-limited per address; same-origin (src/discovery/cors.ts
-// keeps every /api/v1/voter/* write same-origin).
+// POST /api/v1/voter/payouts: a voter asks for their unpaid balance now. Anyone may ask for a balance
+// that reached the threshold (PAYOUT_THRESHOLD_ATOMIC); a smaller one costs more gas than it pays, so it
+// is paid on request only when the address itself signed the request (request-signature.ts), else
+// 400 below_payout_threshold and nothing is claimed. The request only claims (one atomic batch per
+// network, see repo.ts); the payout job sends the transfer right after. Rate-limited per address (a
+// signed request counts apart, so signing after a refusal works at once); same-origin
+// (src/discovery/cors.ts keeps every /api/v1/voter/* write same-origin).
 import { randomUUID } from "node:crypto";
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Store } from "../db/store";
@@ -11,7 +14,9 @@ import { createRateLimiter } from "../http/rate-limit";
 import type { NetworkSpec } from "../payment/networks";
 import { formatUsdc } from "../payment/pricing";
 import type { PayoutCrashPoint, PayoutWorker } from "./job";
+import { payoutRuleError } from "./errors";
 import { claimPayout, findOpenPayouts, findPayout, unpaidByNetwork } from "./repo";
+import { payoutRequestMessage, verifyPayoutRequestSignature } from "./request-signature";
 import { PayoutRequestBody, PayoutRequestResponse } from "./schema";
 import { payoutView } from "./views";
 
@@ -36,14 +41,16 @@ const requestPayoutRoute = createRoute({
   path: PAYOUTS_PATH,
   summary: "Ask for your unpaid rewards now",
   description:
-    "Claims the address's whole unpaid balance on each network (any amount above zero, below the automatic threshold " +
-    "too) for a USDC transfer from the payout wallet, sent within seconds. Each rewarded vote is paid exactly once. " +
-    "At most one request per address per minute; a payout already on its way is returned instead of a new one.",
+    "Claims the address's whole unpaid balance on each network for a USDC transfer from the payout wallet, sent within " +
+    "seconds. Each rewarded vote is paid exactly once. A balance below the automatic threshold is paid only when the " +
+    "request is signed by the address (`message` + `signature`); unsigned, it is refused with 400 below_payout_threshold. " +
+    "At most one request per address per minute; a payout already on its way (or parked) is returned instead of a new one.",
   request: { body: { content: { "application/json": { schema: PayoutRequestBody } }, required: true } },
   responses: {
     202: json(PayoutRequestResponse, "Payout(s) created; follow them in GET /api/v1/voter/rewards"),
     200: json(PayoutRequestResponse, "Nothing to pay now (payouts lists those already on their way)"),
-    400: json(ErrorResponse, "Invalid address"),
+    400: json(ErrorResponse, "Invalid address or message, or below_payout_threshold: an unsigned request for less than the threshold (nothing claimed)"),
+    403: json(ErrorResponse, "invalid_signature: the message was not signed by the payout address"),
     429: json(ErrorResponse, "rate_limited: one request per address per minute"),
     503: json(ErrorResponse, "payouts_not_configured: the unpaid balance is on a network without a payout wallet"),
   },
@@ -59,7 +66,13 @@ export function registerPayouts(app: OpenAPIHono, deps: PayoutRoutesDeps): void 
     const body = c.req.valid("json");
     const address = body.address;
     const now = deps.now();
-    const limit = limiter.hit(address, now.getTime());
+    if ((body.message === undefined) !== (body.signature === undefined)) {
+      const missing = body.message === undefined ? "message" : "signature";
+      throw new ApiError(400, "validation_error", `${missing}: required with ${missing === "message" ? "signature" : "message"}.`, missing);
+    }
+    const signed = body.message !== undefined && body.signature !== undefined;
+    if (signed) await verifyPayoutRequestSignature({ address, message: body.message!, signature: body.signature!, now });
+    const limit = limiter.hit(signed ? `${address} signed` : address, now.getTime());
     if (!limit.allowed) {
       const retryAfter = Math.max(1, Math.ceil((limit.resetAt - now.getTime()) / 1000));
       return c.json(
@@ -73,15 +86,23 @@ export function registerPayouts(app: OpenAPIHono, deps: PayoutRoutesDeps): void 
       ([network, amount]) => amount > 0n && (body.network === undefined || network === body.network),
     );
     const payable = new Set((deps.worker?.networks ?? []).filter((n) => n.chain).map((n) => n.network));
+    // Below this, only a signed request is paid: the gas would cost more than the reward.
+    const threshold = deps.worker?.thresholdAtomic ?? 1n;
     const created: string[] = [];
     const unconfigured: string[] = [];
-    for (const [network] of unpaid) {
+    const belowThreshold: [string, bigint][] = [];
+    for (const [network, amount] of unpaid) {
       if (!payable.has(network)) {
         unconfigured.push(network);
         continue;
       }
+      if (!signed && amount < threshold) {
+        belowThreshold.push([network, amount]);
+        continue;
+      }
       const id = randomUUID();
-      const claimed = await claimPayout(store, { id, address, network, trigger: "request", minAtomic: 1n, at: now.toISOString() });
+      const minAtomic = signed ? 1n : threshold;
+      const claimed = await claimPayout(store, { id, address, network, trigger: "request", minAtomic, at: now.toISOString() });
       if (!claimed) continue; // a payout for this address is already open there
       deps.crashPoint?.("after_claim");
       created.push(id);
@@ -106,6 +127,18 @@ export function registerPayouts(app: OpenAPIHono, deps: PayoutRoutesDeps): void 
     }
 
     const open = (await findOpenPayouts(store.db, address)).filter((row) => body.network === undefined || row.network === body.network);
+    // Unsigned, the answer must not depend on the balance (zero or below the threshold): a changing balance
+    // would let anyone count an address's new votes. Amounts are for the owner's signed request only.
+    if (open.length === 0 && !signed && (belowThreshold.length > 0 || unpaid.length === 0)) {
+      throw payoutRuleError(
+        "below_payout_threshold",
+        `Unsigned payout requests are served once the unpaid balance reaches ${formatUsdc(threshold)} USDC (a transfer's gas ` +
+          "would cost more than it pays below that); balances are paid automatically when they reach it. To be paid any " +
+          "balance now, sign details.messageToSign with this address (EIP-191 personal_sign) and send it again as message and signature.",
+        "signature",
+        { thresholdAtomic: threshold.toString(), messageToSign: payoutRequestMessage(address, now) },
+      );
+    }
     if (open.length === 0 && unconfigured.length > 0) {
       throw new ApiError(
         503,
@@ -119,7 +152,12 @@ export function registerPayouts(app: OpenAPIHono, deps: PayoutRoutesDeps): void 
       {
         address,
         payouts: open.map(payoutView),
-        message: open.length > 0 ? "A payout is already on its way; newer rewards follow in the next one." : "Nothing to pay: no unpaid rewards.",
+        message: open.some((row) => row.status === "parked")
+          ? "A payout to this address is parked: the USDC token refuses transfers to it (see GET /api/v1/voter/rewards for the reason). " +
+            "Its rewards stay owed to this address and are paid when the operator retries it."
+          : open.length > 0
+            ? "A payout is already on its way; newer rewards follow in the next one."
+            : "Nothing to pay: no unpaid rewards.",
       },
       200,
     );

@@ -12,7 +12,9 @@ import type { Config } from "../config";
 import type { Devnet } from "../devnet/devnet";
 import { devAccount, ensureGas, hasBeenMintedTo, mintUsdc } from "../devnet/chain";
 import { BASE, WORLD_CHAIN, type EnabledNetwork, type NetworkSpec } from "../payment/networks";
-import { viemPayoutChain } from "./chain";
+import { describeChainError, viemPayoutChain } from "./chain";
+import { configuredOwnAddresses, payoutAddressPolicy, type PayoutAddressPolicy } from "./address-policy";
+import { cachedBlacklist } from "./blacklist-cache";
 import type { Store } from "../db/store";
 import { createPayoutWorker, schedulePayouts, type PayoutCrashPoint, type PayoutLog, type PayoutNetwork, type PayoutWorker } from "./job";
 
@@ -133,4 +135,37 @@ export async function startPayouts(options: StartPayoutsOptions): Promise<Payout
       await (unschedule ? unschedule() : worker.stop());
     },
   };
+}
+
+export interface NodePayoutAddressPolicyOptions {
+  config: Config;
+  knownNetworks: readonly NetworkSpec[];
+  paymentNetworks: readonly EnabledNetwork[];
+  worker: PayoutWorker;
+  log: PayoutLog;
+}
+
+/**
+ * The vote-time payout address rules on Node: our own addresses (configured keys, the wallets the job
+ * pays from — the devnet's too — and payTo), and each paying network's token blacklist through the
+ * payout chain's RPC, cached and failing open.
+ */
+export function nodePayoutAddressPolicy(options: NodePayoutAddressPolicyOptions): PayoutAddressPolicy {
+  const { config, knownNetworks, paymentNetworks, worker, log } = options;
+  const chains = worker.networks.flatMap((n) => (n.chain ? [n.chain] : []));
+  const refused = configuredOwnAddresses(config, knownNetworks, paymentNetworks);
+  for (const chain of chains) refused.set(chain.wallet.toLowerCase(), "this service's payout wallet");
+  const blacklists = new Map(
+    chains.map((chain) => [
+      chain.network,
+      cachedBlacklist((address) => chain.isBlacklisted(address), {
+        onError: (error) =>
+          log(`payouts: could not read the token blacklist on ${chain.network} (${describeChainError(error)}); votes are accepted meanwhile`, {
+            level: "warn",
+            network: chain.network,
+          }),
+      }),
+    ]),
+  );
+  return payoutAddressPolicy({ refused, blacklists });
 }

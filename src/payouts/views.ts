@@ -8,11 +8,13 @@ export const PayoutView = z
   .object({
     id: z.string(),
     network: z.string().openapi({ example: "eip155:480" }),
-    status: z.enum(["pending", "sent", "confirmed", "failed"]).openapi({
+    status: z.enum(["pending", "sent", "confirmed", "failed", "parked"]).openapi({
       description:
         "pending: claimed, the transfer is being prepared or waits for the payout wallet to be funded; sent: broadcast, " +
-        "waiting for its block; confirmed: the USDC is in the wallet (txHash); failed: the transfer reverted — its votes " +
-        "went back to the unpaid balance and are paid by a later payout.",
+        "waiting for its block; confirmed: the USDC is in the wallet (txHash); failed: the transfer reverted (or an " +
+        "operator released a parked payout) — its votes went back to the unpaid balance and are paid by a later payout; " +
+        "parked: the USDC token refuses transfers to this address (see `parked` for the reason) — its votes stay owed " +
+        "to it and are paid once the operator retries the payout.",
     }),
     amountAtomic: z.string().openapi({ example: "10000" }),
     amountUsdc: z.number().openapi({ example: 0.01 }),
@@ -41,13 +43,46 @@ export function payoutView(row: PayoutRow): PayoutViewShape {
   };
 }
 
+export const ParkedPayoutView = z
+  .object({
+    id: z.string(),
+    amountAtomic: z.string().openapi({ example: "10000" }),
+    amountUsdc: z.number().openapi({ example: 0.01 }),
+    votes: z.number().int(),
+    reason: z.string().openapi({
+      description: "What the chain answered when the transfer was estimated.",
+      example: "Execution reverted with reason: Blacklistable: account is blacklisted.",
+    }),
+    parkedAt: z.string(),
+  })
+  .openapi("VoterParkedPayout");
+
+export type ParkedPayoutViewShape = z.infer<typeof ParkedPayoutView>;
+
+export function parkedPayoutView(row: PayoutRow): ParkedPayoutViewShape {
+  const amount = BigInt(row.amount_atomic);
+  return {
+    id: row.id,
+    amountAtomic: amount.toString(),
+    amountUsdc: usdcNumber(amount),
+    votes: row.entries,
+    reason: row.parked_reason ?? "",
+    parkedAt: row.parked_at ?? row.updated_at,
+  };
+}
+
 /** Fields added to each network of GET /api/v1/voter/rewards. */
 export const RewardPayoutFields = {
   unpaidAtomic: z.string().openapi({ description: "Accrued and not yet in any payout.", example: "1500" }),
   unpaidUsdc: z.number(),
-  pendingAtomic: z.string().openapi({ description: "In payouts on their way (pending or sent).", example: "10000" }),
+  pendingAtomic: z.string().openapi({ description: "In payouts on their way (pending or sent) or parked.", example: "10000" }),
   pendingUsdc: z.number(),
   paidAtomic: z.string().openapi({ description: "In confirmed payouts: already in the wallet.", example: "20000" }),
   paidUsdc: z.number(),
   payouts: z.array(PayoutView).openapi({ description: "Recent payouts on this network, newest first (from the address's 20 most recent payouts)." }),
+  parked: z.array(ParkedPayoutView).openapi({
+    description:
+      "Payouts the token refused to transfer to this address (e.g. the address is blacklisted by the USDC issuer), oldest first. " +
+      "Their votes stay owed to this address (counted in pending); the operator retries them once the cause is gone.",
+  }),
 };

@@ -13,6 +13,10 @@ pragma solidity 0.8.37;
 // - Revert reasons are plain strings that the x402 facilitator maps to its error codes by regex
 //   ("authorization is used", "authorization is expired", "authorization is not yet valid",
 //   "invalid signature", "transfer amount exceeds balance").
+// - Like Circle's FiatToken, the admin (the minter) can blacklist an address: a blacklisted sender,
+//   recipient, spender or caller makes transfers, approvals and mints revert with FiatToken's reason
+//   ("Blacklistable: account is blacklisted"), so payout code meets the same failure locally.
+//   `_blacklisted` is declared after every older slot so the storage layout of earlier state holds.
 // - Only EOA (ECDSA) signers are supported. The bytes-signature overloads accept a 65-byte
 //   r||s||v signature; ERC-1271 contract signers are not supported (the facilitator only uses the
 //   bytes overload for non-65-byte signatures, i.e. smart wallets, which the devnet does not have).
@@ -41,6 +45,7 @@ contract TestUSDC {
     mapping(address => uint256) private _balances;
     mapping(address => mapping(address => uint256)) private _allowances;
     mapping(address => mapping(bytes32 => bool)) private _authorizationStates;
+    mapping(address => bool) private _blacklisted;
 
     // ---- events ----
     event Transfer(address indexed from, address indexed to, uint256 value);
@@ -48,6 +53,18 @@ contract TestUSDC {
     event AuthorizationUsed(address indexed authorizer, bytes32 indexed nonce);
     event AuthorizationCanceled(address indexed authorizer, bytes32 indexed nonce);
     event EIP712DomainChanged();
+    event Blacklisted(address indexed _account);
+    event UnBlacklisted(address indexed _account);
+
+    modifier notBlacklisted(address account) {
+        require(!_blacklisted[account], "Blacklistable: account is blacklisted");
+        _;
+    }
+
+    modifier onlyMinter() {
+        require(msg.sender == _minter, "caller is not the minter");
+        _;
+    }
 
     constructor(string memory name_, string memory version_, address minter_) {
         _init(name_, version_, minter_);
@@ -110,14 +127,19 @@ contract TestUSDC {
         return true;
     }
 
-    function approve(address spender, uint256 value) external returns (bool) {
+    function approve(address spender, uint256 value)
+        external
+        notBlacklisted(msg.sender)
+        notBlacklisted(spender)
+        returns (bool)
+    {
         require(spender != address(0), "approve to the zero address");
         _allowances[msg.sender][spender] = value;
         emit Approval(msg.sender, spender, value);
         return true;
     }
 
-    function transferFrom(address from, address to, uint256 value) external returns (bool) {
+    function transferFrom(address from, address to, uint256 value) external notBlacklisted(msg.sender) returns (bool) {
         uint256 current = _allowances[from][msg.sender];
         if (current != type(uint256).max) {
             require(current >= value, "transfer amount exceeds allowance");
@@ -129,15 +151,30 @@ contract TestUSDC {
         return true;
     }
 
-    function mint(address to, uint256 amount) external {
-        require(msg.sender == _minter, "caller is not the minter");
+    function mint(address to, uint256 amount) external onlyMinter notBlacklisted(to) {
         require(to != address(0), "mint to the zero address");
         _totalSupply += amount;
         _balances[to] += amount;
         emit Transfer(address(0), to, amount);
     }
 
-    function _transfer(address from, address to, uint256 value) private {
+    // ---- blacklist (FiatToken's interface; the minter is the blacklister) ----
+    function isBlacklisted(address account) external view returns (bool) {
+        return _blacklisted[account];
+    }
+
+    function blacklist(address account) external onlyMinter {
+        _blacklisted[account] = true;
+        emit Blacklisted(account);
+    }
+
+    function unBlacklist(address account) external onlyMinter {
+        _blacklisted[account] = false;
+        emit UnBlacklisted(account);
+    }
+
+    // Every balance move (transfer, transferFrom, EIP-3009) goes through here: both ends are checked.
+    function _transfer(address from, address to, uint256 value) private notBlacklisted(from) notBlacklisted(to) {
         require(from != address(0), "transfer from the zero address");
         require(to != address(0), "transfer to the zero address");
         uint256 fromBalance = _balances[from];
