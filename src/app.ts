@@ -12,7 +12,9 @@ import { ApiError, errorBody } from "./http/errors";
 import { requestEdge, requestIdOf } from "./http/hardening";
 import type { Logger } from "./http/logger";
 import { createReadiness, type ReadinessCheck } from "./http/readiness";
+import { rateLimitKeyOfIp } from "./http/client-ip";
 import { createRateLimiter } from "./http/rate-limit";
+import { isDiscoveryProbe, isVoterWrite } from "./http/request-kinds";
 import { validationError } from "./http/validation";
 import type { Moderator } from "./moderation/moderator";
 import type { NetworkSpec } from "./payment/networks";
@@ -31,6 +33,7 @@ import { registerVotesList } from "./polls/votes";
 import { registerVoting } from "./voting/routes";
 import type { PayoutCrashPoint, PayoutWorker } from "./payouts/job";
 import { registerPayouts } from "./payouts/routes";
+import type { PayoutAddressPolicy } from "./payouts/address-policy";
 import type { WorldIdVerifier } from "./voting/world-id";
 import { registerDeliveries } from "./webhook/routes";
 import type { CallbackSecrets } from "./webhook/signing";
@@ -66,8 +69,11 @@ export interface AppDeps {
   log?: Logger;
   /** The client's IP as this runtime sees it (Node: the socket, or X-Forwarded-For behind a trusted proxy). */
   clientIp?: (c: Context) => string | undefined;
-  /** Requests per minute: per client IP on /api/* (voter writes excepted) and per voter on vote writes. */
-  rateLimits?: { perIpPerMinute: number; votesPerVoterPerMinute: number };
+  /**
+   * Requests per minute: per client IP on /api/* (voter writes and discovery probes excepted), per voter on
+   * voter writes, and per client IP on voter writes (default 120). 0 turns a rule off.
+   */
+  rateLimits?: { perIpPerMinute: number; votesPerVoterPerMinute: number; voterWritesPerIpPerMinute?: number };
   /** What /readyz probes (database, chain RPC, facilitator, moderation…). */
   readinessChecks?: readonly ReadinessCheck[];
   /** One structured line per request (off in tests that count log lines). */
@@ -77,6 +83,8 @@ export interface AppDeps {
   /** Voter payouts on chain (src/payouts/): POST /api/v1/voter/payouts claims, /healthz reports. */
   payouts?: PayoutWorker;
   payoutCrashPoint?: (point: PayoutCrashPoint) => void;
+  /** Payout addresses rewards could never reach, refused when a vote names them (src/payouts/address-policy.ts). */
+  payoutAddresses?: PayoutAddressPolicy;
   /** The human pages' files (public/), served by path (src/pages); Node: nodeStaticFiles(). Absent → no pages. */
   staticFiles?: MiddlewareHandler;
 }
@@ -165,6 +173,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     transitionListeners: deps.transitionListeners ?? [],
     now,
     log,
+    ...(deps.payoutAddresses ? { payoutAddresses: deps.payoutAddresses } : {}),
   });
 
   registerPayouts(app, {
@@ -183,17 +192,35 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   return app;
 }
 
-/** Voter writes: limited per voter (payout address), not per IP — crowds share carrier NATs. */
-const VOTER_WRITE = /^\/api\/v1\/(polls\/[^/]+\/(votes|world-id-request)|voter\/[^/]+)$/;
+const DEFAULT_RATE_LIMITS = { perIpPerMinute: 600, votesPerVoterPerMinute: 60, voterWritesPerIpPerMinute: 120 };
 
+/**
+ * Three rules on /api/*, all per minute: API requests per client IP; voter writes (src/http/request-kinds.ts)
+ * per client IP with a ceiling high enough for a carrier NAT, and per voter (payout address). IPv6
+ * clients count per /64. Discovery probes are never limited: crawlers skip services that answer them 429.
+ */
 function installRateLimits(app: OpenAPIHono, deps: AppDeps): void {
-  const limits = deps.rateLimits ?? { perIpPerMinute: 600, votesPerVoterPerMinute: 60 };
+  const limits = {
+    perIpPerMinute: deps.rateLimits?.perIpPerMinute ?? DEFAULT_RATE_LIMITS.perIpPerMinute,
+    votesPerVoterPerMinute: deps.rateLimits?.votesPerVoterPerMinute ?? DEFAULT_RATE_LIMITS.votesPerVoterPerMinute,
+    voterWritesPerIpPerMinute: deps.rateLimits?.voterWritesPerIpPerMinute ?? DEFAULT_RATE_LIMITS.voterWritesPerIpPerMinute,
+  };
   const clientIp = deps.clientIp ?? (() => undefined);
+  const ipKey = (c: Context) => {
+    const ip = clientIp(c);
+    return ip === undefined ? undefined : rateLimitKeyOfIp(ip);
+  };
   const perIp = createRateLimiter({
     name: "per-ip",
     limit: limits.perIpPerMinute,
     windowMs: 60_000,
-    key: (c) => (c.req.method !== "GET" && VOTER_WRITE.test(c.req.path) ? undefined : clientIp(c)),
+    key: (c) => (isVoterWrite(c.req.method, c.req.path) || isDiscoveryProbe(c) ? undefined : ipKey(c)),
+  });
+  const voterWritesPerIp = createRateLimiter({
+    name: "voter-writes-per-ip",
+    limit: limits.voterWritesPerIpPerMinute,
+    windowMs: 60_000,
+    key: (c) => (isVoterWrite(c.req.method, c.req.path) ? ipKey(c) : undefined),
   });
   const perVoter = createRateLimiter({
     name: "per-voter",
@@ -202,8 +229,10 @@ function installRateLimits(app: OpenAPIHono, deps: AppDeps): void {
     key: (c) => c.get("voterKey" as never) as string | undefined,
   });
   app.use("/api/*", perIp.middleware);
+  // Before the body is read: the caller picks the payout address, not the address it calls from.
+  app.use("/api/*", voterWritesPerIp.middleware);
   app.use("/api/*", async (c, next) => {
-    if (c.req.method !== "POST" || !VOTER_WRITE.test(c.req.path)) return next();
+    if (c.req.method !== "POST" || !isVoterWrite(c.req.method, c.req.path)) return next();
     // The body is cached by Hono, so the route's own validator reads it again for free.
     const body = (await c.req.json().catch(() => undefined)) as { payoutAddress?: unknown; address?: unknown } | undefined;
     const address = body?.payoutAddress ?? body?.address;

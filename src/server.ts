@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setFlagsFromString } from "node:v8";
 import { serve, type ServerType } from "@hono/node-server";
@@ -13,7 +14,9 @@ import type { FacilitatorClient } from "@x402/core/server";
 import { createApp } from "./app";
 import { errorBody } from "./http/errors";
 import type { ReadinessCheck } from "./http/readiness";
-import type { Config } from "./config";
+import { describeConfigProblem, type Config } from "./config";
+import { forwardedClientIp } from "./http/client-ip";
+import { applyServerLimits, serverOptionsOf } from "./http/server-limits";
 import { openSqliteStore, type SqliteStore } from "./db/sqlite";
 import { startDevnet, type Devnet } from "./devnet/devnet";
 import type { Moderator } from "./moderation/moderator";
@@ -38,7 +41,7 @@ import { startDispatcher, type Dispatcher } from "./webhook/dispatcher";
 import { webhookOutboxListener } from "./webhook/outbox";
 import { createCallbackSecrets } from "./webhook/signing";
 import type { PayoutWorker } from "./payouts/job";
-import { startPayouts } from "./payouts/setup";
+import { nodePayoutAddressPolicy, startPayouts } from "./payouts/setup";
 
 export { SERVICE_DESCRIPTION } from "./discovery/declaration";
 
@@ -75,17 +78,32 @@ function localReadTokenSecret(dataDir: string): string {
   return secret;
 }
 
-/** The socket's peer, or behind a proxy you run (TRUST_PROXY), the first X-Forwarded-For hop. */
-function clientIpOf(c: Context, trustProxy: boolean): string | undefined {
-  if (trustProxy) {
-    const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
-    if (forwarded) return forwarded;
-  }
+/**
+ * The socket's peer, or behind `trustedHops` proxies you run (TRUST_PROXY_HOPS), the right-most
+ * X-Forwarded-For entry none of them wrote (src/http/client-ip.ts): leading entries are the client's own.
+ */
+function clientIpOf(c: Context, trustedHops: number): string | undefined {
+  let socket: string | undefined;
   try {
-    return getConnInfo(c).remote.address;
+    socket = getConnInfo(c).remote.address;
   } catch {
-    return undefined;
+    socket = undefined;
   }
+  return forwardedClientIp(trustedHops > 0 ? c.req.header("x-forwarded-for") : undefined, trustedHops, socket);
+}
+
+/** What scripts and tools (demo, simulate-voters, npm run audit) need to reach the local chain. */
+function writeDevnetFile(dataDir: string, devnet: Devnet, payoutWallet: string | undefined): void {
+  const info = {
+    network: devnet.network,
+    chainId: devnet.chainId,
+    rpcUrl: devnet.rpcUrl,
+    asset: devnet.asset,
+    payTo: devnet.payTo,
+    ...(payoutWallet ? { payoutWallet } : {}),
+    payers: devnet.payers.map(({ address, privateKey }) => ({ address, privateKey })),
+  };
+  writeFileSync(join(dataDir, "devnet.json"), `${JSON.stringify(info, null, 2)}\n`);
 }
 
 const RECONCILE_INTERVAL_MS = 60_000;
@@ -114,10 +132,12 @@ export async function startServer(initialConfig: Config, options: StartOptions =
           handler ? handler(request, env) : Response.json(errorBody("internal_error", "The service is starting."), { status: 503 }),
         port: initialConfig.port,
         hostname: initialConfig.host,
+        serverOptions: serverOptionsOf(initialConfig.http),
       },
       () => resolveServer(s),
     );
   });
+  applyServerLimits(server as HttpServer, initialConfig.http);
   const port = (server.address() as AddressInfo).port;
   const config: Config = initialConfig.publicBaseUrlExplicit
     ? initialConfig
@@ -125,7 +145,7 @@ export async function startServer(initialConfig: Config, options: StartOptions =
 
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  for (const problem of config.problems) log(`config: ${problem.variable} is missing — ${problem.message}`);
+  for (const problem of config.problems) log(describeConfigProblem(problem));
 
   const store = openSqliteStore(join(dataDir, "quali.sqlite"));
   let devnet: Devnet | undefined;
@@ -150,21 +170,6 @@ export async function startServer(initialConfig: Config, options: StartOptions =
     knownNetworks = [spec, ...PRODUCTION_NETWORKS];
     facilitator ??= remoteFacilitator(config.payment) ?? devnet.facilitator;
     readTokenSecret ??= localReadTokenSecret(dataDir);
-    writeFileSync(
-      join(dataDir, "devnet.json"),
-      `${JSON.stringify(
-        {
-          network: devnet.network,
-          chainId: devnet.chainId,
-          rpcUrl: devnet.rpcUrl,
-          asset: devnet.asset,
-          payTo: devnet.payTo,
-          payers: devnet.payers.map(({ address, privateKey }) => ({ address, privateKey })),
-        },
-        null,
-        2,
-      )}\n`,
-    );
   } else {
     networks = productionNetworks(config);
     knownNetworks = [...PRODUCTION_NETWORKS];
@@ -222,6 +227,7 @@ export async function startServer(initialConfig: Config, options: StartOptions =
   const crashAt = config.mode === "local" ? config.testCrashAt : undefined;
   // Voter payouts on chain (src/payouts/): local mode funds the devnet payout wallet once.
   const payouts = await startPayouts({ config, devnet, store, paymentNetworks: networks, now, log });
+  if (devnet) writeDevnetFile(dataDir, devnet, payouts.worker.networks.find((n) => n.network === devnet.network)?.chain?.wallet);
   const worldId = await startWorldId(config, { dataDir, log });
   const readTokens = readTokenSecret ? createReadTokens(readTokenSecret) : undefined;
   const callbackSecrets = readTokenSecret ? createCallbackSecrets(readTokenSecret) : undefined;
@@ -261,8 +267,12 @@ export async function startServer(initialConfig: Config, options: StartOptions =
   ];
   const app = createApp({
     readinessChecks,
-    clientIp: (c) => clientIpOf(c, config.http.trustProxy),
-    rateLimits: { perIpPerMinute: config.http.rateLimitPerMinute, votesPerVoterPerMinute: config.http.rateLimitVotesPerMinute },
+    clientIp: (c) => clientIpOf(c, config.http.trustProxyHops),
+    rateLimits: {
+      perIpPerMinute: config.http.rateLimitPerMinute,
+      votesPerVoterPerMinute: config.http.rateLimitVotesPerMinute,
+      voterWritesPerIpPerMinute: config.http.rateLimitVoterWritesPerIpPerMinute,
+    },
     worldId: worldId.verifier,
     discoveryAssets: loadDiscoveryAssets(),
     staticFiles: nodeStaticFiles(),
@@ -285,6 +295,7 @@ export async function startServer(initialConfig: Config, options: StartOptions =
     startedAt,
     payouts: payouts.worker,
     ...(payouts.crashPoint ? { payoutCrashPoint: payouts.crashPoint } : {}),
+    payoutAddresses: nodePayoutAddressPolicy({ config, knownNetworks, paymentNetworks: networks, worker: payouts.worker, log }),
     ...(crashAt
       ? {
           crashPoint: (point: CrashPoint) => {

@@ -18,7 +18,7 @@ import type { D1Database, ExecutionContext, Fetcher, ScheduledController } from 
 import { sql } from "kysely";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { createApp } from "./app";
-import { ConfigError, type Config } from "./config";
+import { ConfigError, describeConfigProblem, type Config } from "./config";
 import { openD1Store, type D1Store } from "./db/d1";
 import { discoveryMetadata } from "./discovery/declaration";
 import { workerDiscoveryAssets } from "./discovery/assets-worker";
@@ -38,6 +38,7 @@ import { workerConfig } from "./worker-config";
 import { workerVendoredFiles } from "./worker-vendor";
 import { expireDuePolls, type TransitionListener } from "./polls/lifecycle";
 import { createReadTokens } from "./polls/read-token";
+import { configuredOwnAddresses, payoutAddressPolicy } from "./payouts/address-policy";
 import { pruneWorldIdRequests } from "./voting/repo";
 import { productionWorldIdVerifier } from "./voting/world-id-production";
 import { dispatchDue, type DispatchSummary } from "./webhook/dispatch-core";
@@ -76,7 +77,7 @@ const requestScope = new AsyncLocalStorage<{ dispatch: boolean }>();
 function buildRuntime(env: WorkerEnv): Runtime {
   const log = jsonLogger((line) => console.log(line));
   const config = workerConfig(env);
-  for (const problem of config.problems) log(`config: ${problem.variable} is missing — ${problem.message}`, { level: "warn" });
+  for (const problem of config.problems) log(describeConfigProblem(problem), { level: "warn" });
   if (config.webhook.allowLoopbackForTests) {
     log("webhooks: WEBHOOK_ALLOW_LOOPBACK_FOR_TESTS is set — plain http callbacks to loopback are accepted (tests only)", { level: "warn" });
   }
@@ -165,6 +166,8 @@ function buildRuntime(env: WorkerEnv): Runtime {
     store,
     payments,
     knownNetworks: [...PRODUCTION_NETWORKS],
+    // Payouts do not run here; addresses no payout could reach are still refused (no blacklist read).
+    payoutAddresses: payoutAddressPolicy({ refused: configuredOwnAddresses(config, PRODUCTION_NETWORKS, networks) }),
     moderator,
     readTokens,
     callbackSecrets,
@@ -179,7 +182,11 @@ function buildRuntime(env: WorkerEnv): Runtime {
     log,
     // Cloudflare sets CF-Connecting-IP to the client's address at the edge.
     clientIp: (c) => c.req.header("cf-connecting-ip") ?? undefined,
-    rateLimits: { perIpPerMinute: config.http.rateLimitPerMinute, votesPerVoterPerMinute: config.http.rateLimitVotesPerMinute },
+    rateLimits: {
+      perIpPerMinute: config.http.rateLimitPerMinute,
+      votesPerVoterPerMinute: config.http.rateLimitVotesPerMinute,
+      voterWritesPerIpPerMinute: config.http.rateLimitVoterWritesPerIpPerMinute,
+    },
     readinessChecks,
     discoveryAssets: workerDiscoveryAssets(),
     ...(env.ASSETS ? { staticFiles: workersStaticFiles(env.ASSETS, vendored.files) } : {}),

@@ -1,16 +1,21 @@
 // Each accepted vote credits 0.0005 USDC (500 atomic) to its payout address on the network the poll was
 // paid on, in the same atomic write as the vote; refused votes credit nothing. The ledger always equals
-// votes × 500 per network, and GET /api/v1/voter/rewards shows the totals.
+// votes × 500 per network, and the owner's view (POST /api/v1/voter/rewards, signed by the address) shows
+// the totals; the public view (GET) shows none of them before a payout.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getAddress } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { voteAsSimulatedHuman } from "../scripts/lib/voter";
 import { insertOptions, insertPoll } from "../src/polls/repo";
 import { startLocalService, futureIso, type LocalService } from "./support/harness";
+import { ownerRewards, publicRewards } from "./support/owner-rewards";
 import { createPaidPoll, type CreatedPoll } from "./support/polls";
 
-const A = "0x00000000000000000000000000000000000000aa";
-const B = "0x00000000000000000000000000000000000000bb";
+const accountA = privateKeyToAccount(generatePrivateKey());
+const accountB = privateKeyToAccount(generatePrivateKey());
+const A = accountA.address.toLowerCase();
+const B = accountB.address.toLowerCase();
 let service: LocalService;
 let devnetPoll: CreatedPoll;
 let worldChainPoll: { id: string; options: { id: string }[] };
@@ -73,10 +78,8 @@ afterAll(async () => {
   await service?.stop();
 });
 
-const rewards = async (address: string) => {
-  const response = await fetch(`${service.url}/api/v1/voter/rewards?address=${address}`);
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-};
+/** The owner's view of an account's address, as given (any letter case). */
+const rewards = (account: typeof accountA, address = account.address.toLowerCase()) => ownerRewards(service.url, account, { address });
 
 /** The payout fields (src/payouts/) of a balance below the payout threshold: all of it unpaid. */
 const unpaid = (atomic: string, usdc: number) => ({
@@ -87,12 +90,13 @@ const unpaid = (atomic: string, usdc: number) => ({
   paidAtomic: "0",
   paidUsdc: 0,
   payouts: [],
+  parked: [],
 });
 
 describe("the rewards ledger", () => {
   it("credits 500 atomic per accepted vote on the network the poll was paid on", async () => {
     const devnet = service.devnet!.network;
-    const { status, body } = await rewards(getAddress(A)); // checksummed input, lower-case output
+    const { status, body } = await rewards(accountA, getAddress(A)); // checksummed input, lower-case output
     expect(status).toBe(200);
     expect(body).toEqual({
       address: A,
@@ -102,7 +106,9 @@ describe("the rewards ledger", () => {
         { network: "eip155:480", networkLabel: "World Chain", votes: 2, accruedAtomic: "1000", accruedUsdc: 0.001, ...unpaid("1000", 0.001) },
       ].sort((x, y) => x.network.localeCompare(y.network)),
     });
-    expect((await rewards(B)).body).toMatchObject({ totalVotes: 2, rewards: [{ network: devnet, votes: 2, accruedAtomic: "1000" }] });
+    expect((await rewards(accountB)).body).toMatchObject({ totalVotes: 2, rewards: [{ network: devnet, votes: 2, accruedAtomic: "1000" }] });
+    // The public view: no payout yet, so nothing at all (not even which networks the address has votes on).
+    expect((await publicRewards(service.url, A)).body).toEqual({ address: A, rewards: [] });
   });
 
   it("equals votes × 500 per network, row by row and in the running balances", async () => {
@@ -138,11 +144,15 @@ describe("the rewards ledger", () => {
   });
 
   it("answers an unknown address with nothing accrued and a malformed one with 400", async () => {
-    expect((await rewards(`0x${"d".repeat(40)}`)).body).toEqual({ address: `0x${"d".repeat(40)}`, totalVotes: 0, rewards: [] });
-    const badChecksum = `${A.slice(0, -2)}aA`; // mixed case must be a valid EIP-55 checksum
-    expect(badChecksum).not.toBe(getAddress(A));
+    const unknown = privateKeyToAccount(generatePrivateKey());
+    const address = unknown.address.toLowerCase();
+    expect((await rewards(unknown)).body).toEqual({ address, totalVotes: 0, rewards: [] });
+    expect((await publicRewards(service.url, address)).body).toEqual({ address, rewards: [] });
+    const lower = "0x00000000000000000000000000000000000000aa";
+    const badChecksum = `${lower.slice(0, -2)}aA`; // mixed case must be a valid EIP-55 checksum
+    expect(badChecksum).not.toBe(getAddress(lower));
     for (const bad of ["", "0x123", "not-an-address", badChecksum]) {
-      expect((await rewards(bad)).status).toBe(400);
+      expect((await publicRewards(service.url, bad)).status).toBe(400);
     }
   });
 });

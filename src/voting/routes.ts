@@ -14,14 +14,17 @@ import { REWARD_PER_VOTE_ATOMIC, usdcNumber } from "../payment/pricing";
 import { effectiveStatus, transitionStatements, visibleStatus, type TransitionListener } from "../polls/lifecycle";
 import { findOptions, findOptionsOfPolls, findPoll, groupOptionsByPoll } from "../polls/repo";
 import { payoutSummaries, unpaidByNetwork } from "../payouts/repo";
-import { payoutView } from "../payouts/views";
+import { parkedPayoutView, payoutView } from "../payouts/views";
+import { assertPayableAddress, type PayoutAddressPolicy } from "../payouts/address-policy";
 import { newVoteId, recordVote } from "./record-vote";
 import { findOptionIds, findVotePoll } from "./vote-queries";
 import { findRewardBalances, findVotablePolls, findWorldIdRequest, insertWorldIdRequest, type FeedPollRow } from "./repo";
 import { requestIdOf } from "../http/hardening";
 import type { Logger } from "../http/logger";
-import { respond } from "../http/response-headers";
+import { addResponseHeaders, respond } from "../http/response-headers";
 import { createFeedPages } from "./feed-pages";
+import { registerOwnerRewards } from "./rewards-owner";
+import { PublicRewardsResponse, publicRewards } from "./rewards-public";
 import {
   CastVoteBody,
   CastVoteResponse,
@@ -38,6 +41,8 @@ import {
 } from "./schema";
 import { canonicalFieldHex, hashSignal, pollAction, voteSignal, type WorldIdVerifier } from "./world-id";
 import { simulateWorldIdProof, SimulationError, type SimulationErrorCode } from "./world-id-simulator";
+import { verifyOnce } from "./world-id-nonce";
+import { checkProofPolicy } from "./world-id-proof";
 
 export const VOTER_PATH = "/api/v1/voter";
 /** A proof request can be turned into a vote for this long after it was issued. */
@@ -53,6 +58,8 @@ export interface VotingDeps {
   transitionListeners: readonly TransitionListener[];
   now: () => Date;
   log: Logger;
+  /** Payout addresses rewards could never reach are refused (src/payouts/address-policy.ts). */
+  payoutAddresses?: PayoutAddressPolicy;
 }
 
 const error = (description: string) => ({ description, content: { "application/json": { schema: ErrorResponse } } });
@@ -88,7 +95,7 @@ const worldIdRequestRoute = createRoute({
   request: { params: IdParam, body: { content: { "application/json": { schema: WorldIdRequestBody } }, required: true } },
   responses: {
     200: json(WorldIdRequestResponse, "The World ID request"),
-    400: error("Malformed body or unknown option"),
+    400: error("Malformed body, unknown option, or payout_address_refused (an address rewards could never be paid to)"),
     404: error("Poll not found or not settled"),
     409: error("Poll not active: poll_full, poll_expired or poll_not_active"),
     503: error("World ID is not configured"),
@@ -106,7 +113,7 @@ const castVoteRoute = createRoute({
   request: { params: IdParam, body: { content: { "application/json": { schema: CastVoteBody } }, required: true } },
   responses: {
     201: json(CastVoteResponse, "Vote recorded"),
-    400: error("Malformed body, invalid_proof, nonce_unknown, nonce_expired or signal_mismatch"),
+    400: error("Malformed body, invalid_proof, nonce_unknown, nonce_expired, signal_mismatch or payout_address_refused"),
     401: error("proof_rejected: the World ID portal did not verify the proof"),
     404: error("Poll not found or not settled"),
     409: error("poll_full, poll_expired, poll_not_active, already_voted or nonce_used"),
@@ -144,12 +151,13 @@ const SIMULATION_ERROR_PARAM: Record<SimulationErrorCode, string> = {
 const rewardsRoute = createRoute({
   method: "get",
   path: `${VOTER_PATH}/rewards`,
-  summary: "Rewards accrued by a payout address, per network",
+  summary: "Payouts made to a payout address, per network (public)",
   description:
-    "Per network: accrued (every rewarded vote) = unpaid (not yet in a payout) + pending (a payout on its way) + paid " +
-    "(confirmed transfers), and the recent payouts with their transaction hashes.",
+    "What anyone may see: per network where the address has had a payout, pending (a payout on its way) and paid " +
+    "(confirmed transfers), and the recent payouts with their transaction hashes. Nothing here changes when a vote is " +
+    "credited: the vote count, accrued and unpaid balances are for the owner (POST /api/v1/voter/rewards, signed).",
   request: { query: RewardsQuery },
-  responses: { 200: json(RewardsResponse, "Accrued rewards"), 400: error("Missing or invalid address") },
+  responses: { 200: json(PublicRewardsResponse, "The address's payouts"), 400: error("Missing or invalid address") },
 });
 
 function notFound(): ApiError {
@@ -195,9 +203,13 @@ function worldIdOrThrow(deps: VotingDeps): WorldIdVerifier {
     throw new ApiError(
       503,
       "world_id_not_configured",
-      first ? `${first.message} (missing ${first.variable})` : "World ID verification is not configured.",
+      first ? `${first.message} (${first.kind === "refused" ? "refused" : "missing"} ${first.variable})` : "World ID verification is not configured.",
       undefined,
-      { missing: missing.map((p) => p.variable) },
+      {
+        missing: missing.filter((p) => p.kind !== "refused").map((p) => p.variable),
+        // Set to a value production does not accept (WORLD_ID_ENVIRONMENT=staging).
+        ...(missing.some((p) => p.kind === "refused") ? { refused: missing.filter((p) => p.kind === "refused").map((p) => p.variable) } : {}),
+      },
     );
   }
   return deps.worldId;
@@ -257,15 +269,13 @@ function readProof(proof: z.infer<typeof IdkitResult>, pollId: string, environme
   if (proof.action !== pollAction(pollId)) {
     throw invalid(`proof.action must be the poll's action "${pollAction(pollId)}".`, "proof.action");
   }
-  // A staging proof (World ID simulator, no human behind it) must never count in production.
-  if (proof.environment !== undefined && proof.environment !== environment) {
-    throw invalid(`proof.environment must be "${environment}", the environment this deployment verifies.`, "proof.environment");
-  }
   const nonce = canonicalFieldHex(proof.nonce);
   if (!nonce) throw invalid("proof.nonce must be the hex nonce from world-id-request.", "proof.nonce");
   if (proof.responses.length === 0 || proof.responses.length > 8) {
     throw invalid("proof.responses must hold between 1 and 8 items.", "proof.responses");
   }
+  // The environment this deployment verifies, and the credential the vote asked for (world-id-proof.ts).
+  checkProofPolicy(proof, environment);
   return { nonce, responses: proof.responses.map((item) => ({ signalHash: canonicalFieldHex(item.signal_hash) })) };
 }
 
@@ -327,6 +337,7 @@ export function registerVoting(app: OpenAPIHono, deps: VotingDeps): void {
     if (!options.some((o) => o.id === body.optionId)) {
       throw new ApiError(400, "validation_error", "optionId: not an option of this poll.", "optionId");
     }
+    await assertPayableAddress(deps.payoutAddresses, body.payoutAddress, poll.network, "payoutAddress");
     const action = pollAction(id);
     const signal = voteSignal(id, body.optionId, body.payoutAddress);
     const signalHash = hashSignal(signal);
@@ -386,6 +397,8 @@ export function registerVoting(app: OpenAPIHono, deps: VotingDeps): void {
     if (!optionIds.includes(body.optionId)) {
       throw new ApiError(400, "validation_error", "optionId: not an option of this poll.", "optionId");
     }
+    // Before the proof is verified (and its request spent): a refused address leaves nothing behind.
+    await assertPayableAddress(deps.payoutAddresses, body.payoutAddress, poll.network, "payoutAddress");
     let shownOrder: string[] | null = null;
     if (body.shownOrder) {
       const ids = new Set(optionIds);
@@ -419,9 +432,21 @@ export function registerVoting(app: OpenAPIHono, deps: VotingDeps): void {
       throw new ApiError(400, "signal_mismatch", "The proof's signal_hash does not match this option and payout address.", "proof.responses");
     }
 
-    const verdict = await worldId.verify(body.proof);
+    // The request is spent before the portal sees the proof: one portal call per nonce (world-id-nonce.ts).
+    const { verdict, claim } = await verifyOnce(deps.store, worldId, body.proof, { nonce: proof.nonce, pollId: id, at: deps.now() });
     if (verdict.outcome === "unavailable") {
       deps.log(`world id: verification unavailable for poll ${id}: ${verdict.reason}`, { level: "warn", requestId: requestIdOf(c) });
+      if (verdict.retryAfterSeconds !== undefined) {
+        // Over the portal call budget: not called, and the request stays usable after Retry-After.
+        addResponseHeaders(c, { "retry-after": String(verdict.retryAfterSeconds) });
+        throw new ApiError(
+          503,
+          "world_id_unavailable",
+          `World ID verification is busy right now; nothing was recorded. Send the same vote again after ${verdict.retryAfterSeconds} s.`,
+          undefined,
+          { reason: "portal_budget_exhausted", retryAfterSeconds: verdict.retryAfterSeconds },
+        );
+      }
       throw new ApiError(503, "world_id_unavailable", "World ID verification is unavailable right now; nothing was recorded. Try again shortly.");
     }
     if (verdict.outcome === "rejected") {
@@ -445,6 +470,7 @@ export function registerVoting(app: OpenAPIHono, deps: VotingDeps): void {
         optionId: body.optionId,
         nullifier: verdict.nullifier,
         nonce: proof.nonce,
+        nonceClaimedAt: claim.claimedAt,
         shownOrder,
         country: body.demographics?.country ?? null,
         ageBand: body.demographics?.ageBand ?? null,
@@ -503,40 +529,43 @@ export function registerVoting(app: OpenAPIHono, deps: VotingDeps): void {
     }
   });
 
+  /** An address's rewards in full: the owner's view (POST, signed); the public GET answers a cut of it. */
+  const rewardsOf = async (address: string): Promise<z.infer<typeof RewardsResponse>> => {
+    const balances = await findRewardBalances(db, address);
+    const [unpaid, payouts] = await Promise.all([unpaidByNetwork(db, address), payoutSummaries(db, address)]);
+    return {
+      address,
+      totalVotes: balances.reduce((sum, b) => sum + b.votes, 0),
+      rewards: balances.map((b) => {
+        const accrued = BigInt(b.accrued_atomic);
+        const summary = payouts.get(b.network);
+        const unpaidAtomic = unpaid.get(b.network) ?? 0n;
+        const pending = summary?.pendingAtomic ?? 0n;
+        const paid = summary?.paidAtomic ?? 0n;
+        return {
+          network: b.network,
+          networkLabel: networkLabel(deps, b.network),
+          votes: b.votes,
+          accruedAtomic: accrued.toString(),
+          accruedUsdc: usdcNumber(accrued),
+          unpaidAtomic: unpaidAtomic.toString(),
+          unpaidUsdc: usdcNumber(unpaidAtomic),
+          pendingAtomic: pending.toString(),
+          pendingUsdc: usdcNumber(pending),
+          paidAtomic: paid.toString(),
+          paidUsdc: usdcNumber(paid),
+          payouts: (summary?.recent ?? []).map(payoutView),
+          parked: (summary?.parked ?? []).map(parkedPayoutView),
+        };
+      }),
+    };
+  };
+
   app.openapi(rewardsRoute, async (c) => {
     const raw = c.req.valid("query").address;
     const parsed = EvmAddress.safeParse(raw ?? "");
     if (!parsed.success) throw new ApiError(400, "validation_error", "address: must be a 0x-prefixed 20-byte address.", "address");
-    const address = parsed.data;
-    const balances = await findRewardBalances(db, address);
-    const [unpaid, payouts] = await Promise.all([unpaidByNetwork(db, address), payoutSummaries(db, address)]);
-    return c.json(
-      {
-        address,
-        totalVotes: balances.reduce((sum, b) => sum + b.votes, 0),
-        rewards: balances.map((b) => {
-          const accrued = BigInt(b.accrued_atomic);
-          const summary = payouts.get(b.network);
-          const unpaidAtomic = unpaid.get(b.network) ?? 0n;
-          const pending = summary?.pendingAtomic ?? 0n;
-          const paid = summary?.paidAtomic ?? 0n;
-          return {
-            network: b.network,
-            networkLabel: networkLabel(deps, b.network),
-            votes: b.votes,
-            accruedAtomic: accrued.toString(),
-            accruedUsdc: usdcNumber(accrued),
-            unpaidAtomic: unpaidAtomic.toString(),
-            unpaidUsdc: usdcNumber(unpaidAtomic),
-            pendingAtomic: pending.toString(),
-            pendingUsdc: usdcNumber(pending),
-            paidAtomic: paid.toString(),
-            paidUsdc: usdcNumber(paid),
-            payouts: (summary?.recent ?? []).map(payoutView),
-          };
-        }),
-      },
-      200,
-    );
+    return c.json(publicRewards(await rewardsOf(parsed.data)), 200);
   });
+  registerOwnerRewards(app, { now: deps.now, view: rewardsOf });
 }
