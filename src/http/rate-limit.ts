@@ -16,8 +16,8 @@ export interface RateLimitRule {
   key: (c: Context) => string | undefined;
 }
 
-/** Context key: the X-RateLimit-Remaining already set on this request's response, if any. */
-const SHOWN_REMAINING = "rateLimitShownRemaining";
+/** Per request (its Request object): the X-RateLimit-Remaining already set on its response, if any. */
+const shownRemaining = new WeakMap<Request, number>();
 
 interface Window {
   count: number;
@@ -85,9 +85,9 @@ export function createRateLimiter(rule: RateLimitRule, options: { now?: () => nu
     }
     // Several rules can count one request (a vote: per IP and per voter): the headers show the one
     // closest to refusing it. Before the route runs, with the edge's headers (src/http/response-headers.ts).
-    const shown = c.get(SHOWN_REMAINING as never) as number | undefined;
+    const shown = shownRemaining.get(c.req.raw);
     if (shown === undefined || state.remaining < shown) {
-      c.set(SHOWN_REMAINING as never, state.remaining as never);
+      shownRemaining.set(c.req.raw, state.remaining);
       addResponseHeaders(c, headers);
     }
     return next();
