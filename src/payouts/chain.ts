@@ -4,6 +4,7 @@
 import {
   BaseError,
   createPublicClient,
+  defineChain,
   encodeFunctionData,
   ExecutionRevertedError,
   http,
@@ -79,9 +80,24 @@ export interface ViemPayoutChainOptions {
 const GAS_MARGIN_NUM = 3n;
 const GAS_MARGIN_DEN = 2n;
 
+const MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11";
+
 export function viemPayoutChain(options: ViemPayoutChainOptions): PayoutChain {
   const account = privateKeyToAccount(options.privateKey);
   const client: PublicClient = createPublicClient({ transport: http(options.rpcUrl, { timeout: 10_000, retryCount: 1 }) });
+  const blacklistClient = createPublicClient({
+    // viem batches only on a chain that names its Multicall3 (at its canonical address on Base, World Chain
+    // and the devnet); without one it silently makes one call per address.
+    chain: defineChain({
+      id: options.chainId,
+      name: options.network,
+      nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+      rpcUrls: { default: { http: [options.rpcUrl] } },
+      contracts: { multicall3: { address: MULTICALL3_ADDRESS } },
+    }),
+    transport: http(options.rpcUrl, { timeout: 10_000, retryCount: 1 }),
+    batch: { multicall: { wait: 5 } },
+  });
   const { token } = options;
   return {
     network: options.network,
@@ -109,7 +125,8 @@ export function viemPayoutChain(options: ViemPayoutChainOptions): PayoutChain {
       // Twice the current base fee: room for six full blocks of increases before it waits.
       return { gas: (estimate * GAS_MARGIN_NUM) / GAS_MARGIN_DEN, maxPriorityFeePerGas: priority, maxFeePerGas: baseFee * 2n + priority };
     },
-    isBlacklisted: (address) => client.readContract({ address: token, abi: erc20Abi, functionName: "isBlacklisted", args: [address] }),
+    // Asked once per new voter address on the vote path: concurrent lookups share one Multicall3 call.
+    isBlacklisted: (address) => blacklistClient.readContract({ address: token, abi: erc20Abi, functionName: "isBlacklisted", args: [address] }),
     async signTransfer(input) {
       const signedTx = await account.signTransaction({
         type: "eip1559",
