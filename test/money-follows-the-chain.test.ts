@@ -115,6 +115,30 @@ describe("money follows the chain, whatever the facilitator says", () => {
     },
   );
 
+  it("a facilitator claiming success with a transaction that is not this payment's: no poll, no 201, nothing charged", async () => {
+    // The lie points at the last real settlement: a genuine transfer to payTo, from another payer.
+    const otherPayment = stack.proxy.broadcasts.at(-1);
+    expect(otherPayment).toMatch(/^0x[0-9a-f]{64}$/);
+    const run = await attempt("lie_success_without_broadcast");
+    const pending = await expectPending(run.response);
+    expect(pending.payment.txHash).toBe(otherPayment);
+    expect((await pollRow(pending.pollId)).status).toBe("pending_payment");
+    expect(await paymentOf(pending.pollId)).toMatchObject({ status: "claimed", tx_hash: null });
+    expect((await fetch(`${stack.service.url}/api/v1/polls/${pending.pollId}`)).status).toBe(404);
+    expect(await run.charged()).toBe(0n);
+
+    // The authorization was never used: the honest facilitator (or the payer's retry) settles it for this poll.
+    const retry = await run.retry();
+    expect(retry.status).toBe(202);
+    await stack.service.reconcileNow();
+    expect((await pollRow(pending.pollId)).status).toBe("pending_payment");
+    const settledTx = await submitAuthorization(stack.devnet, run.signature);
+    const final = await run.retry();
+    expect(final.status).toBe(201);
+    expect(await final.json()).toMatchObject({ id: pending.pollId, payment: { txHash: settledTx } });
+    expect(await run.charged()).toBe(PRICE);
+  });
+
   it("broadcast but not mined yet: 202 with the poll id, never a 402; once mined, reconciliation activates it and the retry gets the 201", async () => {
     await rpc("evm_setAutomine", [false]);
     let run: Awaited<ReturnType<typeof attempt>>;

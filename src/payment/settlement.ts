@@ -63,7 +63,11 @@ export function claimedTransferOf(claim: PaymentRow): ClaimedTransfer {
 }
 
 /** Decides a claim from the chain (and the facilitator's answer, if there was one). Writes nothing. */
-export async function decideClaim(deps: SettlementDeps, claim: PaymentRow, answer?: FacilitatorAnswer): Promise<ClaimDecision> {
+export async function decideClaim(
+  deps: Pick<SettlementDeps, "chains" | "now" | "log" | "confirmWaitMs">,
+  claim: PaymentRow,
+  answer?: FacilitatorAnswer,
+): Promise<ClaimDecision> {
   const chain = deps.chains.get(claim.network);
   if (!chain) {
     // Nothing can ever confirm a transfer here; only a definitive refusal is final.

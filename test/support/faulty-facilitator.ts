@@ -26,7 +26,12 @@ export type SettleFault =
   /** Don't forward; never answer until releaseHung() or close(). Nothing is broadcast. */
   | "hang_before_broadcast"
   /** Don't forward; answer 200 success:false invalid_exact_evm_signature, as the official facilitator does. */
-  | "reject_invalid_before_broadcast";
+  | "reject_invalid_before_broadcast"
+  /**
+   * Don't forward; answer 200 success:true with a transaction that is not this payment's: the last real
+   * settlement it saw (a genuine transfer to payTo, from another payer), or a made-up hash before any.
+   */
+  | "lie_success_without_broadcast";
 
 export const SETTLE_FAULTS: readonly SettleFault[] = [
   "pass",
@@ -35,6 +40,7 @@ export const SETTLE_FAULTS: readonly SettleFault[] = [
   "drop_after_broadcast",
   "hang_before_broadcast",
   "reject_invalid_before_broadcast",
+  "lie_success_without_broadcast",
 ];
 
 export interface FaultyFacilitator {
@@ -172,6 +178,10 @@ export async function startFaultyFacilitator(upstreamUrl: string): Promise<Fault
           network,
           payer,
         });
+      }
+      case "lie_success_without_broadcast": {
+        const someoneElses = broadcasts.at(-1) ?? `0x${"ab".repeat(32)}`;
+        return sendJson(res, 200, { success: true, transaction: someoneElses, network, payer });
       }
     }
   }
