@@ -1,13 +1,9 @@
 // Operators get explicit modes and clear errors: local is the default, NODE_ENV=production refuses
 // it, and production with missing configuration answers 503 on the affected endpoints while the
 // startup log names each missing variable.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config";
-import { startServer, type RunningServer } from "../src/server";
-import { pollBody } from "./support/harness";
+import { pollBody, startProductionService, type ProductionService } from "./support/harness";
 import { freePort } from "./support/ports";
 
 describe("loadConfig", () => {
@@ -56,21 +52,15 @@ describe("loadConfig", () => {
 });
 
 describe("production with missing configuration", () => {
-  let server: RunningServer | undefined;
-  let dataDir: string | undefined;
+  let running: ProductionService | undefined;
   afterEach(async () => {
-    await server?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    server = undefined;
+    await running?.stop();
+    running = undefined;
   });
 
   async function start(env: Record<string, string>) {
-    dataDir = mkdtempSync(join(tmpdir(), "quali-prodcfg-"));
-    const logs: string[] = [];
-    const port = await freePort();
-    const config = loadConfig({ MODE: "production", PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, ...env });
-    server = await startServer(config, { log: (line) => logs.push(line) });
-    return { logs, url: `http://127.0.0.1:${port}` };
+    running = await startProductionService(env);
+    return running;
   }
 
   it("answers 503 payment_not_configured and logs the missing variables, but stays up", async () => {

@@ -3,17 +3,14 @@
 // for a payout there gets 503 payouts_not_configured and keeps the balance. Keys are never logged. The
 // production path is exercised against a local chain that imitates Base (chain id 8453, the token at
 // Base's USDC address).
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config";
 import { startAnvil } from "../src/devnet/anvil";
 import { DEV_ROLES, devAccount, mintUsdc, placeTokenAt, setEthBalance, usdcBalanceOf } from "../src/devnet/chain";
 import { BASE } from "../src/payment/networks";
-import { startServer, type RunningServer } from "../src/server";
 import { requestSignedPayout, voterAccount } from "./support/payout-requests";
-import { freePort } from "./support/ports";
+import { startProductionService, type ProductionService } from "./support/harness";
 
 describe("payout configuration", () => {
   it("has safe defaults, validates keys without echoing them, and refuses the crash hook in production", () => {
@@ -35,23 +32,17 @@ describe("payout configuration", () => {
 });
 
 describe("production payouts", () => {
-  let server: RunningServer | undefined;
-  let dataDir: string | undefined;
+  let running: ProductionService | undefined;
   const cleanups: (() => Promise<void>)[] = [];
   afterEach(async () => {
-    await server?.close();
-    server = undefined;
+    await running?.stop();
+    running = undefined;
     for (const cleanup of cleanups.splice(0)) await cleanup();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   async function start(env: Record<string, string>) {
-    dataDir = mkdtempSync(join(tmpdir(), "quali-payoutcfg-"));
-    const logs: string[] = [];
-    const port = await freePort();
-    const config = loadConfig({ MODE: "production", PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, ...env });
-    server = await startServer(config, { log: (line, fields?: unknown) => logs.push(fields ? `${line} ${JSON.stringify(fields)}` : line) });
-    return { logs, url: `http://127.0.0.1:${port}` };
+    running = await startProductionService(env);
+    return running;
   }
   const healthOf = async (url: string) =>
     ((await (await fetch(`${url}/healthz`)).json()) as { status: string; payouts: Record<string, Record<string, unknown>> });
@@ -60,15 +51,15 @@ describe("production payouts", () => {
     const { logs, url } = await start({});
     expect(logs).toContain("payouts: payouts are off on Base: set PAYOUT_PRIVATE_KEY_BASE or PAYOUT_PRIVATE_KEY and RPC_URL_BASE. Rewards keep accruing in the ledger.");
     expect(logs.some((line) => line.includes("payouts are off on World Chain"))).toBe(true);
-    await server!.payouts.kick();
+    await running!.server.payouts.kick();
     const health = await healthOf(url);
     expect(health.status).toBe("ok");
     expect(health.payouts[BASE.network]).toMatchObject({ state: "paused", reason: "not_configured", wallet: null, pendingAtomic: "0" });
 
     // A reward accrued on Base (fixture row: the ledger without its vote).
     const address = `0x${"5".repeat(40)}`;
-    server!.store.sqlite.pragma("foreign_keys = OFF");
-    server!.store.sqlite
+    running!.server.store.sqlite.pragma("foreign_keys = OFF");
+    running!.server.store.sqlite
       .prepare("INSERT INTO reward_ledger (vote_id, address, network, amount_atomic, created_at) VALUES (?, ?, ?, '500', ?)")
       .run("fixture-vote", address, BASE.network, new Date().toISOString());
     const ask = (who: string) =>
@@ -79,7 +70,7 @@ describe("production payouts", () => {
       code: "payouts_not_configured",
       details: { networks: [BASE.network] },
     });
-    expect(server!.store.sqlite.prepare("SELECT payout_id FROM reward_ledger").all()).toEqual([{ payout_id: null }]);
+    expect(running!.server.store.sqlite.prepare("SELECT payout_id FROM reward_ledger").all()).toEqual([{ payout_id: null }]);
     // An address with nothing owed, asking unsigned: the same answer as any balance below the threshold.
     const nothing = await ask(`0x${"6".repeat(40)}`);
     expect(nothing.status).toBe(400);
@@ -97,7 +88,7 @@ describe("production payouts", () => {
     await mintUsdc(anvil.rpcUrl, admin.privateKey, BASE.usdc.address, payout.address, 5_000_000n);
 
     const { logs, url } = await start({ PAYOUT_PRIVATE_KEY_BASE: payout.privateKey, RPC_URL_BASE: anvil.rpcUrl });
-    await server!.payouts.kick();
+    await running!.server.payouts.kick();
     const health = await healthOf(url);
     expect(health.payouts[BASE.network]).toMatchObject({
       state: "active",
@@ -111,15 +102,15 @@ describe("production payouts", () => {
     // Below the threshold: the voter signs the request (the test holds its key).
     const signer = voterAccount(`0x${"77".repeat(32)}`);
     const voter = signer.address;
-    server!.store.sqlite.pragma("foreign_keys = OFF");
-    const insert = server!.store.sqlite.prepare(
+    running!.server.store.sqlite.pragma("foreign_keys = OFF");
+    const insert = running!.server.store.sqlite.prepare(
       "INSERT INTO reward_ledger (vote_id, address, network, amount_atomic, created_at) VALUES (?, ?, ?, ?, ?)",
     );
     insert.run("fixture-1", voter, BASE.network, "500", new Date().toISOString());
     insert.run("fixture-2", voter, BASE.network, "200", new Date().toISOString());
     const asked = await requestSignedPayout(url, signer.privateKey);
     expect(asked.status).toBe(202);
-    await server!.payouts.kick();
+    await running!.server.payouts.kick();
     expect(await usdcBalanceOf(anvil.rpcUrl, BASE.usdc.address, voter as `0x${string}`)).toBe(700n);
     expect(await usdcBalanceOf(anvil.rpcUrl, BASE.usdc.address, payout.address)).toBe(5_000_000n - 700n);
     const everything = logs.join("\n").toLowerCase();

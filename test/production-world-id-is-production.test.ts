@@ -10,24 +10,19 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { errorCode, prepareVote, submitPrepared, type PreparedVote } from "../scripts/lib/voter";
 import { loadConfig } from "../src/config";
-import { startServer, type RunningServer } from "../src/server";
 import { localNetworkKey } from "../src/voting/world-id-setup";
 import { startWorldIdStandin, type WorldIdStandin } from "../src/voting/world-id-standin";
-import { startLocalService, type LocalService } from "./support/harness";
+import { startLocalService, type LocalService, startProductionService, type ProductionService } from "./support/harness";
 import { createPaidPoll, type CreatedPoll } from "./support/polls";
-import { freePort } from "./support/ports";
 
 const WORLD_ID = { WORLD_ID_APP_ID: "app_0123456789abcdef", WORLD_ID_RP_ID: "rp_0123456789abcdef", WORLD_ID_SIGNING_KEY: "11".repeat(32) };
 const post = (url: string, body: unknown) => fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
 describe("WORLD_ID_ENVIRONMENT=staging in production", () => {
-  let server: RunningServer | undefined;
-  let dataDir: string | undefined;
+  let running: ProductionService | undefined;
   afterEach(async () => {
-    await server?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    server = undefined;
-    dataDir = undefined;
+    await running?.stop();
+    running = undefined;
   });
 
   it("is a world_id configuration problem in production only", () => {
@@ -38,15 +33,12 @@ describe("WORLD_ID_ENVIRONMENT=staging in production", () => {
   });
 
   it("turns voting off with 503 world_id_not_configured, says why at startup, and writes nothing", async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "quali-worldid-staging-"));
-    const logs: string[] = [];
-    const port = await freePort();
-    const config = loadConfig({ MODE: "production", PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, ...WORLD_ID, WORLD_ID_ENVIRONMENT: "staging" });
-    server = await startServer(config, { log: (line) => logs.push(line) });
+    running = await startProductionService({ ...WORLD_ID, WORLD_ID_ENVIRONMENT: "staging" });
+    const { logs } = running;
     expect(logs.some((line) => line.includes("WORLD_ID_ENVIRONMENT is refused") && line.includes("staging"))).toBe(true);
     expect(logs.some((line) => /world id: not configured/.test(line))).toBe(true);
 
-    const url = `http://127.0.0.1:${port}`;
+    const { url } = running;
     const pollId = "7d0c1f3e-0000-4000-8000-000000000000";
     const request = await post(`${url}/api/v1/polls/${pollId}/world-id-request`, { optionId: "x", payoutAddress: `0x${"1".repeat(40)}` });
     expect(request.status).toBe(503);
@@ -61,7 +53,7 @@ describe("WORLD_ID_ENVIRONMENT=staging in production", () => {
     });
     expect(vote.status).toBe(503);
     expect(((await vote.json()) as { error: { code: string } }).error.code).toBe("world_id_not_configured");
-    expect(await server.store.db.selectFrom("world_id_requests").select("nonce").execute()).toEqual([]);
+    expect(await running.server.store.db.selectFrom("world_id_requests").select("nonce").execute()).toEqual([]);
   });
 });
 

@@ -1,29 +1,19 @@
 // Production never simulates World ID: without WORLD_ID_* the voting endpoints answer 503 naming the
 // missing variable (and startup logs it); with them, the real portal is used and no stand-in starts.
 // The simulated-proof endpoint is 404 in production either way.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config";
-import { startServer, type RunningServer } from "../src/server";
-import { freePort } from "./support/ports";
+import { startProductionService, type ProductionService } from "./support/harness";
 
-let server: RunningServer | undefined;
-let dataDir: string | undefined;
+let running: ProductionService | undefined;
 afterEach(async () => {
-  await server?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  server = undefined;
+  await running?.stop();
+  running = undefined;
 });
 
 async function start(env: Record<string, string>) {
-  dataDir = mkdtempSync(join(tmpdir(), "quali-worldid-prod-"));
-  const logs: string[] = [];
-  const port = await freePort();
-  const config = loadConfig({ MODE: "production", PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, ...env });
-  server = await startServer(config, { log: (line) => logs.push(line) });
-  return { logs, url: `http://127.0.0.1:${port}` };
+  running = await startProductionService(env);
+  return running;
 }
 
 const post = (url: string, body: unknown) =>
@@ -52,7 +42,7 @@ describe("World ID configuration in production", () => {
     for (const variable of ["WORLD_ID_APP_ID", "WORLD_ID_RP_ID", "WORLD_ID_SIGNING_KEY"]) {
       expect(logs.some((line) => line.includes(variable))).toBe(true);
     }
-    expect(server!.worldIdStandin).toBeUndefined();
+    expect(running!.server.worldIdStandin).toBeUndefined();
     const request = await post(`${url}/api/v1/polls/${pollId}/world-id-request`, { optionId: "x", payoutAddress: `0x${"1".repeat(40)}` });
     expect(request.status).toBe(503);
     const body = (await request.json()) as { error: { code: string; message: string; details: { missing: string[] } } };
@@ -76,7 +66,7 @@ describe("World ID configuration in production", () => {
       WORLD_ID_RP_ID: "rp_0123456789abcdef",
       WORLD_ID_SIGNING_KEY: "11".repeat(32),
     });
-    expect(server!.worldIdStandin).toBeUndefined();
+    expect(running!.server.worldIdStandin).toBeUndefined();
     expect(logs.some((line) => line.includes("verifying at https://developer.world.org"))).toBe(true);
     expect(logs.some((line) => /SIMULATED/.test(line))).toBe(false);
     const request = await post(`${url}/api/v1/polls/${pollId}/world-id-request`, { optionId: "x", payoutAddress: `0x${"1".repeat(40)}` });

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config";
 import { startServer, type RunningServer, type StartOptions } from "../../src/server";
+import { freePort } from "./ports";
 
 export interface LocalService extends RunningServer {
   logs: string[];
@@ -43,5 +44,37 @@ export function pollBody(overrides: Record<string, unknown> = {}): Record<string
     maxResponses: 100,
     expiresAt: futureIso(),
     ...overrides,
+  };
+}
+
+export interface ProductionService {
+  server: RunningServer;
+  url: string;
+  /** Every log line, with its structured fields appended as JSON when there are any. */
+  logs: string[];
+  /** Closes the server and removes its data directory. */
+  stop(): Promise<void>;
+}
+
+/** The service in production mode on a loopback port with a fresh data directory (no devnet, no stand-ins). */
+export async function startProductionService(env: Record<string, string>): Promise<ProductionService> {
+  const dataDir = mkdtempSync(join(tmpdir(), "quali-prod-"));
+  const logs: string[] = [];
+  const port = await freePort();
+  const config = loadConfig({ MODE: "production", PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, ...env });
+  const server = await startServer(config, {
+    log: (line: string, fields?: unknown) => logs.push(fields ? `${line} ${JSON.stringify(fields)}` : line),
+  }).catch((error: unknown) => {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  });
+  return {
+    server,
+    url: `http://127.0.0.1:${port}`,
+    logs,
+    async stop() {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
