@@ -1,7 +1,7 @@
 // The client's address as the rate limits see it: behind N proxies of ours, the right-most X-Forwarded-For
 // entry they did not write; and one key per IPv4 address or per IPv6 /64. Plain TypeScript (no node:net),
 // so the Workers entry shares it.
-import { ipv6Groups } from "../webhook/url-policy";
+import { ipv6Groups } from "../lib/public-url";
 
 /**
  * The client IP behind `trustedHops` reverse proxies of ours. Each proxy appends the address it received

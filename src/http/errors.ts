@@ -26,7 +26,7 @@ export type ErrorCode =
   | "facilitator_unavailable"
   | "internal_error"
   | "rate_limited"
-  // Voting and the read side (issue 3).
+  // Voting and the read side.
   | "poll_not_active"
   | "poll_full"
   | "poll_expired"

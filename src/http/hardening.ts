@@ -1,10 +1,11 @@
 // Cross-cutting HTTP protections every response gets: a request id, security headers, a body size
 // limit with a clear 413, and structured access logs (no headers, bodies or secrets).
 import { randomUUID } from "node:crypto";
-import type { Context, MiddlewareHandler } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
 import { errorBody } from "./errors";
+import type { AppEnv } from "./app-env";
 import { applyHeaderBag, openHeaderBag } from "./response-headers";
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -56,7 +57,7 @@ const SAFE_REQUEST_ID = /^[\w\-=]{1,128}$/;
  *
  * One layer instead of five (each is an async hop through hono's compose), and the response headers are
  * gathered in a plain object (src/http/response-headers.ts) rather than set on `c.res` one by one: on a
- * small request the difference is most of the framework's cost (issue 8, measured by `npm run bench`).
+ * small request the difference is most of the framework's cost (`npm run bench`, docs/performance.md).
  * No AsyncLocalStorage either: it taxes every promise of the process; log lines written while serving
  * a request carry its id explicitly (`requestIdOf(c)`).
  *
@@ -65,7 +66,7 @@ const SAFE_REQUEST_ID = /^[\w\-=]{1,128}$/;
  * lightweight request into a full web Request with a body stream, so it only runs for chunked bodies,
  * which it counts as they stream.
  */
-export function requestEdge(options: { https: boolean; accessLog?: AccessLog }): MiddlewareHandler {
+export function requestEdge(options: { https: boolean; accessLog?: AccessLog }): MiddlewareHandler<AppEnv> {
   const write = options.accessLog;
   let security: SecurityHeaderSets | undefined;
   const securityReady = securityHeaderSets(options).then((sets) => (security = sets));
@@ -74,7 +75,7 @@ export function requestEdge(options: { https: boolean; accessLog?: AccessLog }):
     const started = write ? performance.now() : 0;
     let id = c.req.header("x-request-id");
     if (id === undefined || !SAFE_REQUEST_ID.test(id)) id = randomUUID();
-    c.set("requestId" as never, id as never);
+    c.set("requestId", id);
     const sets = security ?? (await securityReady);
     const bag = openHeaderBag(c, sets.everyResponse, id, sets.documentOnly);
 
@@ -98,8 +99,8 @@ export function requestEdge(options: { https: boolean; accessLog?: AccessLog }):
 }
 
 /** The request id requestEdge gave this request (for log lines written while serving it). */
-export function requestIdOf(c: Context): string | undefined {
-  return c.get("requestId" as never) as string | undefined;
+export function requestIdOf(c: Context<AppEnv>): string | undefined {
+  return c.get("requestId") as string | undefined;
 }
 
 /**
@@ -108,7 +109,7 @@ export function requestIdOf(c: Context): string | undefined {
  * and is what a browser applies if someone opens an API URL directly. The headers that only mean something
  * for a document (the pages' CSP, Cross-Origin-Opener/Resource-Policy, Origin-Agent-Cluster,
  * X-DNS-Prefetch-Control, X-Download-Options, X-Permitted-Cross-Domain-Policies) go on everything else.
- * Leaving them off JSON drops ~440 bytes and six header lines from every API response (issue 8).
+ * Leaving them off JSON makes every API response smaller.
  */
 export const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'";
 const PEER_HEADERS = [
@@ -129,8 +130,9 @@ export interface SecurityHeaderSets {
 
 /** Both sets, read once from securityHeaders(options) so the document set never differs from it. */
 export async function securityHeaderSets(options: { https: boolean }): Promise<SecurityHeaderSets> {
-  const headers = new Headers();
-  await securityHeaders(options)({ res: { headers } } as never, async () => {});
+  // Read off a response of hono's own middleware, so the sets never drift from securityHeaders().
+  const probe = new Hono().use(securityHeaders(options)).get("/", (c) => c.body(null, 204));
+  const { headers } = await probe.request("/");
   const everyResponse: Record<string, string> = { "content-security-policy": API_CONTENT_SECURITY_POLICY };
   const documentOnly: Record<string, string> = {};
   for (const [name, value] of headers.entries()) {

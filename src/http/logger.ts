@@ -13,11 +13,10 @@ const FLUSH_AT_BYTES = 64 * 1024;
 /**
  * Lines to stdout, gathered and written together: at most FLUSH_AFTER_MS after the first pending line,
  * or as soon as FLUSH_AT_BYTES are pending. Stdout to a file or a pipe is a synchronous write in Node,
- * and under load a write per turn of the event loop cost more than building the lines (issue 8). Each
- * line is encoded into a byte buffer as it comes, so no line string outlives its call: strings kept
- * pending survived young collections and cost ~10 µs a request in GC (measured on the quote and the
- * results). Whatever is pending is written before the process exits; a SIGKILL can lose at most the last
- * FLUSH_AFTER_MS of lines.
+ * and under load a write per turn of the event loop cost more than building the lines. Each line is
+ * encoded into a byte buffer as it comes, so no line string outlives its call: strings kept pending
+ * survived young collections and showed up as GC time on every request. Whatever is pending is written
+ * before the process exits; a SIGKILL can lose at most the last FLUSH_AFTER_MS of lines.
  */
 export function bufferedStdout(): ((line: string) => void) & { flush(): void } {
   let buffer = Buffer.allocUnsafe(FLUSH_AT_BYTES);

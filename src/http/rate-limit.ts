@@ -1,8 +1,9 @@
 // Fixed-window rate limiting in the peers' convention: X-RateLimit-Limit / -Remaining / -Reset (unix
 // seconds) on every limited response, 429 with Retry-After when exhausted. Counters live in memory per
 // instance: no database write per request. Several instances each enforce the limit on their own share
-// of traffic (see README: "Rate limits").
+// of traffic (see docs/operations.md, "Rate limits").
 import type { Context, MiddlewareHandler } from "hono";
+import type { AppEnv } from "./app-env";
 import { errorBody } from "./errors";
 import { addResponseHeaders } from "./response-headers";
 
@@ -13,7 +14,7 @@ export interface RateLimitRule {
   limit: number;
   windowMs: number;
   /** The key to count under (client IP, voter…); undefined skips limiting for this request. */
-  key: (c: Context) => string | undefined;
+  key: (c: Context<AppEnv>) => string | undefined;
 }
 
 /** Per request (its Request object): the X-RateLimit-Remaining already set on its response, if any. */
@@ -25,7 +26,7 @@ interface Window {
 }
 
 export interface RateLimiter {
-  middleware: MiddlewareHandler;
+  middleware: MiddlewareHandler<AppEnv>;
   /** Counts one hit; returns the window's state after it. */
   hit(key: string, now?: number): { allowed: boolean; remaining: number; resetAt: number };
   /** Number of keys currently tracked (bounded by maxKeys). */
@@ -58,7 +59,7 @@ export function createRateLimiter(rule: RateLimitRule, options: { now?: () => nu
     return { allowed: window.count <= rule.limit, remaining: Math.max(0, rule.limit - window.count), resetAt: window.resetAt };
   };
 
-  const middleware: MiddlewareHandler = async (c, next) => {
+  const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
     if (rule.limit <= 0) return next();
     const key = rule.key(c);
     if (key === undefined) return next();

@@ -3,8 +3,8 @@
 //
 // Why: on @hono/node-server a Response built with a plain header record is written straight to the
 // socket, while touching `response.headers` turns it into a WHATWG Headers object that validates, copies
-// and sorts every name and value in JavaScript — for a 402 that includes the 7 KB PAYMENT-REQUIRED, and
-// it was the largest single cost of answering a challenge (issue 8). Hot routes answer through
+// and sorts every name and value in JavaScript — for a 402 that includes the large PAYMENT-REQUIRED, and
+// it was the largest single cost of answering a challenge. Hot routes answer through
 // `respond()`, which builds the response once with every header; any other response gets the gathered
 // headers set by requestEdge after the route ran, as before.
 //
@@ -15,10 +15,10 @@
 // page, a script, an image) also gets the document set on top (its full Content-Security-Policy replaces
 // the API's `default-src 'none'`). See securityHeaderSets in src/http/hardening.ts.
 import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { AppEnv } from "./app-env";
 
-const BAG = "responseHeaderBag";
-
-interface HeaderBag {
+export interface HeaderBag {
   /** Lower-case names. */
   headers: Record<string, string>;
   /** Added (and winning) when the response is not JSON. */
@@ -37,7 +37,7 @@ export function isJsonContentType(contentType: string | null | undefined): boole
 }
 
 // Header records are built by copying into a fresh object literal: adding keys to an object made by
-// spread syntax measured 20–30 µs per response here, copying into {} under 1 µs.
+// spread syntax was far slower (docs/performance.md).
 function copyInto(target: Record<string, string>, source: Readonly<Record<string, string>>): Record<string, string> {
   for (const name in source) target[name] = source[name]!;
   return target;
@@ -48,7 +48,7 @@ function copyInto(target: Record<string, string>, source: Readonly<Record<string
  * non-JSON response gets.
  */
 export function openHeaderBag(
-  c: Context,
+  c: Context<AppEnv>,
   initial: Readonly<Record<string, string>>,
   requestId: string,
   documentOnly: Readonly<Record<string, string>> = NO_HEADERS,
@@ -56,13 +56,13 @@ export function openHeaderBag(
   const headers = copyInto({}, initial);
   headers["x-request-id"] = requestId;
   const bag: HeaderBag = { headers, documentOnly, builtInto: undefined };
-  c.set(BAG as never, bag as never);
+  c.set("responseHeaders", bag);
   return bag;
 }
 
 /** Adds headers (lower-case names) for this request's response, whatever route answers it. */
-export function addResponseHeaders(c: Context, headers: Record<string, string>): void {
-  const bag = c.get(BAG as never) as HeaderBag | undefined;
+export function addResponseHeaders(c: Context<AppEnv>, headers: Record<string, string>): void {
+  const bag = c.get("responseHeaders") as HeaderBag | undefined;
   if (bag) {
     copyInto(bag.headers, headers);
     // Added after respond() answered: requestEdge sets them all on the response the usual way.
@@ -77,9 +77,9 @@ export function addResponseHeaders(c: Context, headers: Record<string, string>):
  * The response of a hot route: status, a string body and its own headers (lower-case names), with the
  * request's gathered headers, built in one go. Same bytes on the wire as c.body(...) plus requestEdge.
  */
-export function respond(c: Context, status: number, body: string, headers: Record<string, string>): Response {
-  const bag = c.get(BAG as never) as HeaderBag | undefined;
-  if (!bag) return c.body(body, status as never, headers);
+export function respond(c: Context<AppEnv>, status: ContentfulStatusCode, body: string, headers: Record<string, string>): Response {
+  const bag = c.get("responseHeaders") as HeaderBag | undefined;
+  if (!bag) return c.body(body, status, headers);
   // The edge's headers win, as they do when requestEdge sets them after the route.
   const all = copyInto(copyInto({}, headers), bag.headers);
   if (!isJsonContentType(headers["content-type"])) copyInto(all, bag.documentOnly);
@@ -89,7 +89,7 @@ export function respond(c: Context, status: number, body: string, headers: Recor
 }
 
 /** requestEdge, after the route: puts the gathered headers on the response unless respond() built it. */
-export function applyHeaderBag(c: Context, bag: HeaderBag): void {
+export function applyHeaderBag(c: Context<AppEnv>, bag: HeaderBag): void {
   if (c.res === bag.builtInto) return;
   const headers = c.res.headers;
   for (const name in bag.headers) headers.set(name, bag.headers[name]!);
