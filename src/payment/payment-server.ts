@@ -19,10 +19,10 @@ import {
   PAYMENT_IDENTIFIER,
   paymentIdentifierResourceServerExtension,
 } from "@x402/extensions/payment-identifier";
+import { BoundedMap } from "../lib/bounded-map";
 import type { EnabledNetwork } from "./networks";
 import { pollPrice } from "./pricing";
 
-export const POLLS_PATH = "/api/v1/polls";
 
 export interface ServiceMetadata {
   /** Absolute URL agents pay for (and must echo in paymentPayload.resource.url). */
@@ -64,11 +64,16 @@ export interface PaymentServer {
 
 export interface PaymentServerOptions {
   networks: readonly EnabledNetwork[];
+  /** The paid route's path as this app serves it (POST); default: the path of metadata.resourceUrl. */
+  resourcePath?: string;
   facilitator: FacilitatorClient;
   metadata: ServiceMetadata;
   maxTimeoutSeconds: number;
   log?: (message: string) => void;
 }
+
+/** Distinct challenges kept (one per maxResponses, and per maxResponses and network for quotes). */
+const CHALLENGE_CACHE_LIMIT = 2_000;
 
 /** Request body reader shared by the price function and challenge building. */
 function maxResponsesOf(body: unknown): number {
@@ -79,6 +84,7 @@ function maxResponsesOf(body: unknown): number {
 
 export function createPaymentServer(options: PaymentServerOptions): PaymentServer {
   const { networks, metadata, facilitator } = options;
+  const resourcePath = options.resourcePath ?? new URL(metadata.resourceUrl).pathname;
   const log = options.log ?? ((message: string) => console.log(message));
 
   const resourceServer = new x402ResourceServer(facilitator);
@@ -120,7 +126,7 @@ export function createPaymentServer(options: PaymentServerOptions): PaymentServe
       }),
     },
   };
-  const routes = { [`POST ${POLLS_PATH}`]: routeConfig };
+  const routes = { [`POST ${resourcePath}`]: routeConfig };
   const httpServer = new x402HTTPResourceServer(resourceServer, routes);
   // We initialise ourselves (below) so a facilitator outage is a clear 503, not process.exit(1).
   const middleware = paymentMiddlewareFromHTTPServer(httpServer, undefined, undefined, false);
@@ -150,27 +156,23 @@ export function createPaymentServer(options: PaymentServerOptions): PaymentServe
 
   // Challenges depend only on maxResponses: build each once through the real middleware path
   // (so a quote is byte-for-byte what POST would answer) and keep a bounded number of them.
-  const cache = new Map<number | string, Promise<Challenge>>();
-  const CACHE_LIMIT = 2_000;
+  const challenges = new BoundedMap<number | string, Promise<Challenge>>(CHALLENGE_CACHE_LIMIT);
   const buildChallenge = async (maxResponses: number): Promise<Challenge> => {
-    const adapter = syntheticPollRequest(metadata.resourceUrl, { maxResponses });
-    const result = await httpServer.processHTTPRequest({ adapter, path: POLLS_PATH, method: "POST" });
+    const adapter = syntheticPaidRequest(metadata.resourceUrl, resourcePath, { maxResponses });
+    const result = await httpServer.processHTTPRequest({ adapter, path: resourcePath, method: "POST" });
     if (result.type !== "payment-error") throw new Error(`expected a 402 challenge, got ${result.type}`);
     const header = result.response.headers["PAYMENT-REQUIRED"];
     if (!header) throw new Error("the challenge has no PAYMENT-REQUIRED header");
     const paymentRequired = decodePaymentRequiredHeader(header);
     return { paymentRequired, header, json: JSON.stringify(paymentRequired) };
   };
-  const cached = (key: number | string, build: () => Promise<Challenge>): Promise<Challenge> => {
-    let entry = cache.get(key);
-    if (!entry) {
-      entry = build();
-      entry.catch(() => cache.delete(key));
-      if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as number | string);
-      cache.set(key, entry);
-    }
-    return entry;
-  };
+  const cached = (key: number | string, build: () => Promise<Challenge>): Promise<Challenge> =>
+    challenges.getOrSet(key, () => {
+      const entry = build();
+      // A failed build is not kept: the next request tries again.
+      entry.catch(() => challenges.delete(key));
+      return entry;
+    });
 
   const challenge = (maxResponses: number, network?: string): Promise<Challenge> => {
     const full = cached(maxResponses, () => buildChallenge(maxResponses));
@@ -198,11 +200,11 @@ export function createPaymentServer(options: PaymentServerOptions): PaymentServe
 }
 
 /** A request-shaped adapter for building the challenge outside of a live request. */
-function syntheticPollRequest(url: string, body: unknown): HTTPAdapter {
+function syntheticPaidRequest(url: string, path: string, body: unknown): HTTPAdapter {
   return {
     getHeader: () => undefined,
     getMethod: () => "POST",
-    getPath: () => POLLS_PATH,
+    getPath: () => path,
     getUrl: () => url,
     getAcceptHeader: () => "application/json",
     getUserAgent: () => "",

@@ -6,9 +6,7 @@
 import type { SettleResponse } from "@x402/core/types";
 import type { PaymentRow } from "../db/schema";
 import type { Store } from "../db/store";
-import { activatePoll, failPoll } from "../polls/repo";
 import type { AuthorizationEvidence, ChainReader, ClaimedTransfer } from "./chain-reader";
-import { markClaimFailed, markClaimSettled } from "./payments-repo";
 
 /** What the facilitator said about a settlement, reduced to what it can tell us. */
 export type FacilitatorAnswer =
@@ -105,28 +103,4 @@ export async function decideClaim(
       };
     }
   }
-}
-
-/**
- * The statements that record a decision (none for an open claim). Guarded: they change only a claim
- * that is still open, so a decision taken twice (request and reconciler) is written once.
- */
-export function decisionStatements(deps: Pick<SettlementDeps, "store" | "now">, claim: PaymentRow, decision: ClaimDecision) {
-  const { db } = deps.store;
-  const at = deps.now().toISOString();
-  switch (decision.state) {
-    case "active":
-      return [activatePoll(db, claim.poll_id, at), markClaimSettled(db, claim.id, decision.txHash, at)];
-    case "failed":
-      return [failPoll(db, claim.poll_id), markClaimFailed(db, claim.id, decision.reason)];
-    case "open":
-      return [];
-  }
-}
-
-/** Records a decision and says so in the log. */
-export async function applyDecision(deps: SettlementDeps, claim: PaymentRow, decision: ClaimDecision): Promise<void> {
-  const statements = decisionStatements(deps, claim, decision);
-  if (statements.length > 0) await deps.store.batch(statements);
-  if (decision.state === "failed") deps.log(`payment: poll ${claim.poll_id} failed (${decision.reason}); nothing was charged`);
 }

@@ -13,56 +13,61 @@ import {
   encodePaymentRequiredHeader,
   encodePaymentResponseHeader,
 } from "@x402/core/http";
-import type { Network, SettleResponse } from "@x402/core/types";
-import type { ConfigProblem, Mode } from "../config";
+import type { Network, PaymentRequired, SettleResponse } from "@x402/core/types";
+import type { Mode } from "../config";
 import type { NewPoll, PaymentRow } from "../db/schema";
 import type { Store } from "../db/store";
 import { isUniqueViolation } from "../db/store";
+import { createRouter, type AppEnv } from "../http/app-env";
+import { need, valueOf, type Capability } from "../http/capability";
 import { ApiError, errorBody, errorResponse } from "../http/errors";
-import { requestIdOf } from "../http/hardening";
 import type { Logger } from "../http/logger";
+import { ErrorResponse, PaymentRequiredResponse } from "../http/openapi-shapes";
 import { respond } from "../http/response-headers";
+import type { RouteGuards } from "../http/route-guards";
 import { validationError } from "../http/validation";
-import { ModerationUnavailableError, type Moderator } from "../moderation/moderator";
-import { moderationInputFromPoll } from "../moderation/input";
-import { readAuthorization, type PresentedAuthorization } from "../payment/authorization";
-import type { ChainReader } from "../payment/chain-reader";
-import type { EnabledNetwork } from "../payment/networks";
-import type { Challenge, PaymentServer } from "../payment/payment-server";
-import { POLLS_PATH } from "../payment/payment-server";
-import { presentedIdentifier, type PresentedIdentifier } from "../payment/payment-identifier";
-import { findLiveClaim, findLiveClaimByIdentifier, insertClaim, markAnswered } from "../payment/payments-repo";
-import { precheckPayment } from "../payment/precheck";
-import { pollPrice } from "../payment/pricing";
+import { BoundedMap } from "../lib/bounded-map";
+import { publicUrlProblem, type PublicUrlOptions } from "../lib/public-url";
+import { ModerationUnavailableError, moderationInputFromPoll, type Moderator } from "../moderation";
 import {
-  applyDecision,
   decideClaim,
-  decisionStatements,
   facilitatorAnswerOf,
+  findLiveClaim,
+  findLiveClaimByIdentifier,
+  insertClaim,
+  markAnswered,
+  pollPrice,
+  precheckPayment,
+  presentedIdentifier,
+  readAuthorization,
+  type ChainReader,
+  type Challenge,
   type ClaimDecision,
+  type EnabledNetwork,
+  type PaymentServer,
+  type PresentedAuthorization,
+  type PresentedIdentifier,
   type SettlementDeps,
-} from "../payment/settlement";
-import { callbackUrlProblem, type CallbackUrlOptions } from "../webhook/url-policy";
-import type { CallbackSecrets } from "../webhook/signing";
-import { createdBody, PAYMENT_PENDING_RETRY_AFTER_SECONDS, PaymentPendingResponse, paymentPendingBody, type CreatedPoll } from "./created-body";
+} from "../payment";
+import { createdBody, PAYMENT_PENDING_RETRY_AFTER_SECONDS, PaymentPendingResponse, paymentPendingBody, type CallbackSecretSource, type CreatedPoll } from "./created-body";
 import { expiryProblem, normalizeExpiry } from "./expiry";
+import { POLLS_PATH } from "./paths";
+import { applyDecision, decisionStatements } from "./payment-claims";
 import type { ReadTokens } from "./read-token";
 import { findPoll, insertOptions, insertPoll } from "./repo";
 import { CreatePollBody, CreatePollResponse, MIN_EXPIRY_LEAD_MS, MIN_RESPONSES, type CreatePollInput } from "./schema";
-import { ErrorResponse, PaymentRequiredResponse } from "../http/openapi-shapes";
 
 export interface CreatePollDeps {
   store: Store;
   mode: Mode;
   publicBaseUrl: string;
-  payments: PaymentServer | undefined;
-  moderator: Moderator | undefined;
-  readTokens: ReadTokens | undefined;
-  /** Derives the per-poll callbackSecret returned in the 201 when callbackUrl is set (src/webhook/signing.ts). */
-  callbackSecrets?: CallbackSecrets;
+  payments: Capability<PaymentServer>;
+  moderator: Capability<Moderator>;
+  readTokens: Capability<ReadTokens>;
+  /** Derives the per-poll callbackSecret returned in the 201 when callbackUrl is set. */
+  callbackSecrets?: CallbackSecretSource;
   /** Per-runtime tightening of the callbackUrl rule (Workers refuse IP literals). */
-  callbackUrlOptions?: CallbackUrlOptions;
-  problems: readonly ConfigProblem[];
+  callbackUrlOptions?: PublicUrlOptions;
   now: () => Date;
   /** Called after each successful settlement (local mode persists the chain state). */
   onSettled?: () => Promise<void>;
@@ -77,6 +82,7 @@ export interface CreatePollDeps {
   /** Test-only crash points (local mode): called at each step between verification and response. */
   crashPoint?: (point: CrashPoint) => void;
   log: Logger;
+  guards: RouteGuards;
 }
 
 export type CrashPoint = "after_verify" | "after_claim" | "after_settlement" | "after_activation";
@@ -84,7 +90,7 @@ export type CrashPoint = "after_verify" | "after_claim" | "after_settlement" | "
 /** Longest a claim can be in flight in a live process: facilitator and moderation timeouts, with margin. */
 const IN_FLIGHT_LIMIT_MS = 5 * 60 * 1000;
 
-type CreateEnv = {
+type CreateEnv = AppEnv & {
   Variables: {
     pollInput: CreatePollInput;
     authorization: PresentedAuthorization;
@@ -125,20 +131,21 @@ export const createPollRoute = createRoute({
   },
 });
 
-export function registerCreatePoll(app: OpenAPIHono, deps: CreatePollDeps): void {
-  const gate = createPollGate(deps);
-  app.use(POLLS_PATH, gate);
-  if (deps.payments) app.use(POLLS_PATH, deps.payments.middleware);
-  // The body was validated by the gate; this route's own validator sees the same cached body.
-  (app as unknown as OpenAPIHono<CreateEnv>).openapi(createPollRoute, (c) => handleCreatePoll(c, deps) as never);
-}
-
-function unavailable(deps: CreatePollDeps, area: ConfigProblem["area"]): ApiError | undefined {
-  const problem = deps.problems.find((p) => p.area === area);
-  if (!problem) return undefined;
-  return new ApiError(503, problem.code, `${problem.message} (missing ${problem.variable})`, undefined, {
-    missing: deps.problems.filter((p) => p.area === area).map((p) => p.variable),
-  });
+export function createPollRoutes(deps: CreatePollDeps): OpenAPIHono<CreateEnv> {
+  const router = createRouter<CreateEnv>();
+  const { guards } = deps;
+  const payments = valueOf(deps.payments);
+  router.options(POLLS_PATH, guards.preflight);
+  router.openapi(
+    {
+      ...createPollRoute,
+      // CORS first (browser agents on other origins, and a readable 429), then the rate limit, then the
+      // gate (validation, refusals, the 402), the x402 middleware (verify → handler → settle).
+      middleware: [guards.openToBrowsers, guards.paidResource, createPollGate(deps), ...(payments ? [payments.middleware] : [])],
+    },
+    (c) => handleCreatePoll(c, deps, c.req.valid("json")),
+  );
+  return router;
 }
 
 const JSON_CONTENT_TYPE = /^application\/([\w.+-]*\+)?json\b/i;
@@ -171,7 +178,7 @@ function checkContextualRules(input: CreatePollInput, deps: CreatePollDeps): voi
   const expiry = expiryProblem(input.expiresAt, deps.now().getTime(), deps.maxExpiryLeadMs);
   if (expiry) throw new ApiError(400, "validation_error", `expiresAt: ${expiry}.`, "expiresAt");
   if (input.callbackUrl) {
-    const problem = callbackUrlProblem(input.callbackUrl, deps.mode, deps.callbackUrlOptions);
+    const problem = publicUrlProblem(input.callbackUrl, deps.mode, deps.callbackUrlOptions);
     if (problem) throw new ApiError(400, "validation_error", `callbackUrl: ${problem}.`, "callbackUrl");
   }
   // Voters' browsers load media and follow the more-info link: in production none may point into a
@@ -182,7 +189,7 @@ function checkContextualRules(input: CreatePollInput, deps: CreatePollDeps): voi
     ...input.options.map((option, index): [string, string | null | undefined] => [`options[${index}].mediaUrl`, option.mediaUrl]),
   ];
   for (const [param, url] of linked) {
-    const problem = url ? callbackUrlProblem(url, deps.mode) : undefined;
+    const problem = url ? publicUrlProblem(url, deps.mode) : undefined;
     if (problem) throw new ApiError(400, "validation_error", `${param}: ${problem}.`, param);
   }
 }
@@ -192,22 +199,18 @@ function challengeResponse(c: Context, challenge: Challenge, error?: string) {
   if (!error) {
     return respond(c, 402, challenge.json, { "content-type": "application/json", "payment-required": challenge.header, "cache-control": "no-store" });
   }
-  const body = { ...challenge.paymentRequired, error };
-  return c.json(body, 402, { "PAYMENT-REQUIRED": encodePaymentRequiredHeader(body as never), "Cache-Control": "no-store" });
+  const body: PaymentRequired = { ...challenge.paymentRequired, error };
+  return c.json(body, 402, { "PAYMENT-REQUIRED": encodePaymentRequiredHeader(body), "Cache-Control": "no-store" });
 }
 
 function createPollGate(deps: CreatePollDeps): MiddlewareHandler<CreateEnv> {
-  const pricedBodies = new Map<string, PricedBody>();
+  const pricedBodies = new BoundedMap<string, PricedBody>(PRICED_BODY_LIMIT);
   return async (c, next) => {
-    if (c.req.method !== "POST") return next();
     try {
       // A challenge is an invitation to pay: never issue one that could not end in a poll.
-      const notConfigured = unavailable(deps, "payment") ?? unavailable(deps, "moderation") ?? unavailable(deps, "read_tokens");
-      if (notConfigured) throw notConfigured;
-      if (!deps.payments) throw new ApiError(503, "payment_not_configured", "Payments are not configured.");
-      if (!deps.moderator) throw new ApiError(503, "moderation_not_configured", "Moderation is not configured.");
-      if (!deps.readTokens) throw new ApiError(503, "read_tokens_not_configured", "Read tokens are not configured.");
-      const payments = deps.payments;
+      const payments = need(deps.payments);
+      need(deps.moderator);
+      need(deps.readTokens);
       if (!payments.isReady() && !(await payments.initialize())) {
         throw new ApiError(503, "facilitator_unavailable", "The payment facilitator cannot be reached; try again shortly.");
       }
@@ -237,7 +240,6 @@ function createPollGate(deps: CreatePollDeps): MiddlewareHandler<CreateEnv> {
       const challenge = await payments.challenge(input.maxResponses);
       if (!paymentHeader) {
         if (text.length <= PRICED_BODY_MAX_CHARS) {
-          if (pricedBodies.size >= PRICED_BODY_LIMIT) pricedBodies.delete(pricedBodies.keys().next().value as string);
           pricedBodies.set(text, { maxResponses: input.maxResponses, expiresAtMs: Date.parse(input.expiresAt) });
         }
         return challengeResponse(c, challenge);
@@ -307,7 +309,7 @@ function createPollGate(deps: CreatePollDeps): MiddlewareHandler<CreateEnv> {
 }
 
 function enabledNetwork(deps: CreatePollDeps, network: string): EnabledNetwork | undefined {
-  return deps.payments?.networks.find((n) => n.spec.network === network);
+  return valueOf(deps.payments)?.networks.find((n) => n.spec.network === network);
 }
 
 function settlementDeps(deps: CreatePollDeps): SettlementDeps {
@@ -392,7 +394,7 @@ function createdResponse(
   paymentResponseHeader?: string,
 ): Response {
   const settlement: SettleResponse = { success: true, transaction: txHash, network: poll.network as Network, payer: poll.payer };
-  const body = createdBody({ publicBaseUrl: deps.publicBaseUrl, readTokens: deps.readTokens!, callbackSecrets: deps.callbackSecrets }, poll, network, txHash);
+  const body = createdBody({ publicBaseUrl: deps.publicBaseUrl, readTokens: need(deps.readTokens), callbackSecrets: deps.callbackSecrets }, poll, network, txHash);
   // A fresh response: what the middleware answered (a 402 for an ambiguous settlement) must not leak into it.
   return respond(c, 201, JSON.stringify(body), {
     "content-type": "application/json",
@@ -409,47 +411,45 @@ function pendingResponse(c: Context, poll: CreatedPoll, network: EnabledNetwork 
   });
 }
 
-async function handleCreatePoll(c: Context<CreateEnv>, deps: CreatePollDeps): Promise<Response> {
-  const input = c.get("pollInput");
+/**
+ * The handler's answer once the poll is claimed: until settlement is decided (finalize answers from the
+ * chain) the payment is being confirmed. A 2xx is also what lets the x402 middleware settle.
+ */
+function claimedResponse(c: Context<CreateEnv>, poll: CreatedPoll, network: EnabledNetwork) {
+  return c.json(paymentPendingBody(poll, network, undefined), 202);
+}
+
+async function handleCreatePoll(c: Context<CreateEnv>, deps: CreatePollDeps, input: CreatePollInput) {
   const authorization = c.get("authorization");
-  const payments = deps.payments;
-  if (!input || !authorization || !payments || !deps.moderator || !deps.readTokens) {
-    // Unreachable through the gate; refuse rather than create a poll nobody paid for.
-    return errorResponse(c, new ApiError(500, "internal_error", "The payment was not verified."));
-  }
+  const moderator = need(deps.moderator);
+  // Unreachable through the gate; refuse rather than create a poll nobody paid for.
+  if (!authorization) throw new ApiError(500, "internal_error", "The payment was not verified.");
   deps.crashPoint?.("after_verify");
   const enabled = enabledNetwork(deps, authorization.network);
-  if (!enabled) return errorResponse(c, new ApiError(400, "unsupported_network", "Unsupported payment network."));
+  if (!enabled) throw new ApiError(400, "unsupported_network", "Unsupported payment network.");
   const { db } = deps.store;
 
   // The poll was moderated and claimed by the request that died; settling it now completes it.
   const resume = c.get("resume");
   if (resume) {
     const poll = await findPoll(db, resume.poll_id);
-    if (!poll) return errorResponse(c, alreadyUsed(resume.poll_id));
+    if (!poll) throw alreadyUsed(resume.poll_id);
     c.set("claim", resume);
     c.set("poll", poll);
-    // The answer is written after settlement (finalize); a 2xx here is what lets the middleware settle.
-    return c.body(null, 201);
+    return claimedResponse(c, poll, enabled);
   }
 
   try {
-    const verdict = await deps.moderator.moderate(moderationInputFromPoll(input));
+    const verdict = await moderator.moderate(moderationInputFromPoll(input));
     if (verdict.flagged) {
-      return errorResponse(
-        c,
-        new ApiError(400, "content_rejected", `Content rejected by moderation: ${verdict.message}`, verdict.param, {
-          categories: verdict.categories,
-        }),
-      );
+      throw new ApiError(400, "content_rejected", `Content rejected by moderation: ${verdict.message}`, verdict.param, {
+        categories: verdict.categories,
+      });
     }
   } catch (error) {
     if (error instanceof ModerationUnavailableError) {
-      deps.log(`moderation unavailable: ${error.message}`, { level: "warn", requestId: requestIdOf(c) });
-      return errorResponse(
-        c,
-        new ApiError(503, "moderation_unavailable", "Content moderation is unavailable; you were not charged. Try again shortly."),
-      );
+      deps.log(`moderation unavailable: ${error.message}`, { level: "warn", requestId: c.get("requestId") });
+      throw new ApiError(503, "moderation_unavailable", "Content moderation is unavailable; you were not charged. Try again shortly.");
     }
     throw error;
   }
@@ -530,12 +530,11 @@ async function handleCreatePoll(c: Context<CreateEnv>, deps: CreatePollDeps): Pr
     if (isUniqueViolation(error)) {
       // A concurrent request with the same authorization (or payment-identifier) claimed it first.
       const winner = await findLiveClaim(db, authorization);
-      return errorResponse(c, winner ? alreadyUsed(winner.poll_id) : identifierConflict());
+      throw winner ? alreadyUsed(winner.poll_id) : identifierConflict();
     }
     throw error;
   }
-  c.set("claim", claim);
-  c.set("poll", {
+  const claimed: CreatedPoll = {
     id: pollId,
     network: claim.network,
     payer: claim.payer,
@@ -544,10 +543,11 @@ async function handleCreatePoll(c: Context<CreateEnv>, deps: CreatePollDeps): Pr
     reward_pool_atomic: poll.reward_pool_atomic,
     fee_atomic: poll.fee_atomic,
     callback_url: poll.callback_url ?? null,
-  });
+  };
+  c.set("claim", claim);
+  c.set("poll", claimed);
   deps.crashPoint?.("after_claim");
-  // The answer is written after settlement (finalize); a 2xx here is what lets the middleware settle.
-  return c.body(null, 201);
+  return claimedResponse(c, claimed, enabled);
 }
 
 function decodeSettlement(header: string | null): SettleResponse | undefined {
@@ -572,7 +572,8 @@ async function finalize(c: Context<CreateEnv>, deps: CreatePollDeps): Promise<Re
   if (!claim || !poll) return shapeUnclaimed(c, deps, res);
 
   const settlement = decodeSettlement(res.headers.get("PAYMENT-RESPONSE"));
-  const answer = facilitatorAnswerOf(res.status === 201 || res.status === 402 ? settlement : undefined);
+  // The handler's 2xx passed through settlement, or the middleware's 402 for a refused one.
+  const answer = facilitatorAnswerOf(res.ok || res.status === 402 ? settlement : undefined);
   const network = enabledNetwork(deps, claim.network);
   const decision: ClaimDecision = await decideClaim(settlementDeps(deps), claim, answer);
   const { db } = deps.store;
@@ -589,7 +590,7 @@ async function finalize(c: Context<CreateEnv>, deps: CreatePollDeps): Promise<Re
   if (decision.state === "failed") {
     await applyDecision(settlementDeps(deps), claim, decision);
     const input = c.get("pollInput");
-    const challenge = await deps.payments!.challenge(input?.maxResponses ?? MIN_RESPONSES);
+    const challenge = await need(deps.payments).challenge(input?.maxResponses ?? MIN_RESPONSES);
     const response = challengeResponse(c, challenge, decision.reason);
     if (settlement) response.headers.set("PAYMENT-RESPONSE", res.headers.get("PAYMENT-RESPONSE")!);
     return response;
@@ -598,7 +599,7 @@ async function finalize(c: Context<CreateEnv>, deps: CreatePollDeps): Promise<Re
   await deps.store.batch([markAnswered(db, claim.id, "pending")]);
   deps.log(`payment for poll ${claim.poll_id} not confirmed yet (${decision.reason}); the claim stays open for reconciliation`, {
     level: "warn",
-    requestId: requestIdOf(c),
+    requestId: c.get("requestId"),
   });
   return pendingResponse(c, poll, network, decision.txHash);
 }
@@ -607,7 +608,7 @@ async function finalize(c: Context<CreateEnv>, deps: CreatePollDeps): Promise<Re
 async function shapeUnclaimed(c: Context<CreateEnv>, deps: CreatePollDeps, res: Response): Promise<Response> {
   if (res.status === 402) {
     const input = c.get("pollInput");
-    const challenge = await deps.payments!.challenge(input?.maxResponses ?? MIN_RESPONSES);
+    const challenge = await need(deps.payments).challenge(input?.maxResponses ?? MIN_RESPONSES);
     const presented = res.headers.get("PAYMENT-REQUIRED");
     let reason: string | undefined;
     try {

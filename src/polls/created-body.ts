@@ -2,10 +2,8 @@
 // signature and a payment-identifier replay all say the same thing about the same poll.
 import { z } from "@hono/zod-openapi";
 import type { PollRow } from "../db/schema";
-import type { EnabledNetwork } from "../payment/networks";
-import { POLLS_PATH } from "../payment/payment-server";
-import { usdcNumber } from "../payment/pricing";
-import type { CallbackSecrets } from "../webhook/signing";
+import { usdcNumber, type EnabledNetwork } from "../payment";
+import { POLLS_PATH } from "./paths";
 import type { ReadTokens } from "./read-token";
 
 /** The poll columns the answers show. */
@@ -14,10 +12,15 @@ export type CreatedPoll = Pick<
   "id" | "network" | "payer" | "max_responses" | "cost_atomic" | "reward_pool_atomic" | "fee_atomic" | "callback_url"
 >;
 
+/** The per-poll webhook secret (the webhook feature derives it and signs deliveries with it). */
+export interface CallbackSecretSource {
+  secretFor(pollId: string): string;
+}
+
 export interface CreatedBodyDeps {
   publicBaseUrl: string;
   readTokens: ReadTokens;
-  callbackSecrets?: CallbackSecrets | undefined;
+  callbackSecrets?: CallbackSecretSource | undefined;
 }
 
 /** How long an agent should wait before asking again about a payment being confirmed. */

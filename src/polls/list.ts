@@ -3,10 +3,12 @@
 // POST /api/v1/polls/{id}/read-token).
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Store } from "../db/store";
+import { createRouter, type AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
 import { ErrorResponse } from "../http/openapi-shapes";
 import { decodeCursor, encodeCursor, parseLimit } from "../http/pagination";
-import { POLLS_PATH } from "../payment/payment-server";
+import type { RouteGuards } from "../http/route-guards";
+import { POLLS_PATH } from "./paths";
 import { PublicPoll, toPublicPoll } from "./read";
 import { findOptionsOfPolls, groupOptionsByPoll } from "./repo";
 
@@ -14,30 +16,34 @@ export interface PollListDeps {
   store: Store;
   publicBaseUrl: string;
   now: () => Date;
+  guards: RouteGuards;
 }
 
 export const PollList = z.object({ polls: z.array(PublicPoll), nextCursor: z.string().nullable() }).openapi("PollList");
 
-const listRoute = createRoute({
-  method: "get",
-  path: POLLS_PATH,
-  summary: "Settled polls paid by a wallet",
-  description: "Newest first; limit 1–100 (default 20); pass nextCursor as cursor for the next page. No read tokens.",
-  request: {
-    query: z.object({
-      payer: z.string().optional().openapi({ example: "0x1111111111111111111111111111111111111111", description: "Required. Any letter case." }),
-      limit: z.string().optional().openapi({ example: "20" }),
-      cursor: z.string().optional(),
-    }),
-  },
-  responses: {
-    200: { description: "A page of polls", content: { "application/json": { schema: PollList } } },
-    400: { description: "Missing or invalid payer, limit or cursor", content: { "application/json": { schema: ErrorResponse } } },
-  },
-});
+const listRoute = (guards: RouteGuards) =>
+  createRoute({
+    method: "get",
+    path: POLLS_PATH,
+    summary: "Settled polls paid by a wallet",
+    middleware: [guards.api],
+    description: "Newest first; limit 1–100 (default 20); pass nextCursor as cursor for the next page. No read tokens.",
+    request: {
+      query: z.object({
+        payer: z.string().optional().openapi({ example: "0x1111111111111111111111111111111111111111", description: "Required. Any letter case." }),
+        limit: z.string().optional().openapi({ example: "20" }),
+        cursor: z.string().optional(),
+      }),
+    },
+    responses: {
+      200: { description: "A page of polls", content: { "application/json": { schema: PollList } } },
+      400: { description: "Missing or invalid payer, limit or cursor", content: { "application/json": { schema: ErrorResponse } } },
+    },
+  });
 
-export function registerPollList(app: OpenAPIHono, deps: PollListDeps): void {
-  app.openapi(listRoute, async (c) => {
+export function pollListRoutes(deps: PollListDeps): OpenAPIHono<AppEnv> {
+  const router = createRouter();
+  router.openapi(listRoute(deps.guards), async (c) => {
     const query = c.req.valid("query");
     const payer = query.payer?.trim() ?? "";
     if (!/^0x[0-9a-fA-F]{40}$/.test(payer)) {
@@ -67,4 +73,5 @@ export function registerPollList(app: OpenAPIHono, deps: PollListDeps): void {
       200,
     );
   });
+  return router;
 }

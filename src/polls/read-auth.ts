@@ -1,16 +1,16 @@
 // Read-token access to a poll's private endpoints (results, votes): the token comes as `X-Read-Token`
 // or `Authorization: Bearer <token>`. Unknown or unsettled poll → 404, no token → 401, wrong token → 403.
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { ConfigProblem } from "../config";
 import type { Store } from "../db/store";
+import { need, type Capability } from "../http/capability";
 import { ApiError } from "../http/errors";
 import type { ReadTokens } from "./read-token";
 import { findReadSidePoll, type ReadSidePollRow } from "./repo";
 
 export interface ReadAuthDeps {
   store: Store;
-  readTokens: ReadTokens | undefined;
-  problems: readonly ConfigProblem[];
+  readTokens: Capability<ReadTokens>;
 }
 
 export function presentedReadToken(c: Context): string | undefined {
@@ -36,18 +36,21 @@ export async function pollForReader(
     throw new ApiError(404, "poll_not_found", "No settled poll has this id.", "id");
   }
   if (options.allowPublic && poll.public_results === 1 && presentedReadToken(c) === undefined) return poll;
-  const problem = deps.problems.find((p) => p.area === "read_tokens");
-  if (problem || !deps.readTokens) {
-    throw new ApiError(503, "read_tokens_not_configured", problem ? `${problem.message} (missing ${problem.variable})` : "Read tokens are not configured.");
-  }
+  const readTokens = need(deps.readTokens);
   const token = presentedReadToken(c);
   if (!token) {
     throw new ApiError(401, "read_token_missing", "Send the poll's read token as X-Read-Token or Authorization: Bearer <readToken>.");
   }
-  if (!deps.readTokens.matches(pollId, token)) throw new ApiError(403, "read_token_invalid", "This read token does not match this poll.");
+  if (!readTokens.matches(pollId, token)) throw new ApiError(403, "read_token_invalid", "This read token does not match this poll.");
   return poll;
 }
 
 /** OpenAPI: the two ways to present a read token. */
 export const READ_TOKEN_HEADERS_DESCRIPTION =
   "Requires the poll's read token as `X-Read-Token: <readToken>` or `Authorization: Bearer <readToken>`.";
+
+/** The request headers of the read-token routes (documented; read by presentedReadToken). */
+export const ReadTokenHeaders = z.object({
+  "x-read-token": z.string().optional().openapi({ description: "The poll's read token." }),
+  authorization: z.string().optional().openapi({ description: "Bearer <readToken>" }),
+});

@@ -9,11 +9,13 @@
 // Only externally owned accounts: the signature is recovered, not checked with ERC-1271.
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { recoverMessageAddress, type Hex } from "viem";
-import type { ConfigProblem } from "../config";
 import type { Store } from "../db/store";
+import { createRouter, type AppEnv } from "../http/app-env";
+import { need, type Capability } from "../http/capability";
 import { ApiError } from "../http/errors";
 import { ErrorResponse } from "../http/openapi-shapes";
-import { POLLS_PATH } from "../payment/payment-server";
+import type { RouteGuards } from "../http/route-guards";
+import { POLLS_PATH } from "./paths";
 import type { ReadTokens } from "./read-token";
 import { findPoll } from "./repo";
 
@@ -28,9 +30,9 @@ export function readTokenRecoveryMessage(pollId: string, at: Date = new Date()):
 
 export interface ReadTokenRecoveryDeps {
   store: Store;
-  readTokens: ReadTokens | undefined;
-  problems: readonly ConfigProblem[];
+  readTokens: Capability<ReadTokens>;
   now: () => Date;
+  guards: RouteGuards;
 }
 
 const RecoveryBody = z
@@ -45,35 +47,37 @@ const RecoveryBody = z
 
 const RecoveryResponse = z.object({ pollId: z.string(), readToken: z.string() }).openapi("ReadTokenRecovery");
 
-const recoveryRoute = createRoute({
-  method: "post",
-  path: `${POLLS_PATH}/{id}/read-token`,
-  summary: "Recover a poll's read token with the paying wallet's signature",
-  request: {
-    params: z.object({ id: z.string() }),
-    body: { content: { "application/json": { schema: RecoveryBody } }, required: true },
-  },
-  responses: {
-    200: { description: "The read token", content: { "application/json": { schema: RecoveryResponse } } },
-    400: { description: "Malformed body, or a message that does not name this poll or is not recent", content: { "application/json": { schema: ErrorResponse } } },
-    403: { description: "invalid_signature: not signed by the wallet that paid for the poll", content: { "application/json": { schema: ErrorResponse } } },
-    404: { description: "Poll not found or not settled", content: { "application/json": { schema: ErrorResponse } } },
-    503: { description: "Read tokens not configured", content: { "application/json": { schema: ErrorResponse } } },
-  },
-});
+const recoveryRoute = (guards: RouteGuards) =>
+  createRoute({
+    method: "post",
+    path: `${POLLS_PATH}/{id}/read-token`,
+    summary: "Recover a poll's read token with the paying wallet's signature",
+    // Browser agents on other origins may call it: CORS first, so a 429 is readable cross-origin.
+    middleware: [guards.openToBrowsers, guards.api],
+    request: {
+      params: z.object({ id: z.string() }),
+      body: { content: { "application/json": { schema: RecoveryBody } }, required: true },
+    },
+    responses: {
+      200: { description: "The read token", content: { "application/json": { schema: RecoveryResponse } } },
+      400: { description: "Malformed body, or a message that does not name this poll or is not recent", content: { "application/json": { schema: ErrorResponse } } },
+      403: { description: "invalid_signature: not signed by the wallet that paid for the poll", content: { "application/json": { schema: ErrorResponse } } },
+      404: { description: "Poll not found or not settled", content: { "application/json": { schema: ErrorResponse } } },
+      503: { description: "Read tokens not configured", content: { "application/json": { schema: ErrorResponse } } },
+    },
+  });
 
-export function registerReadTokenRecovery(app: OpenAPIHono, deps: ReadTokenRecoveryDeps): void {
-  app.openapi(recoveryRoute, async (c) => {
+export function readTokenRecoveryRoutes(deps: ReadTokenRecoveryDeps): OpenAPIHono<AppEnv> {
+  const router = createRouter();
+  router.options(`${POLLS_PATH}/:id/read-token`, deps.guards.preflight);
+  router.openapi(recoveryRoute(deps.guards), async (c) => {
     const { id } = c.req.valid("param");
     const { message, signature } = c.req.valid("json");
     const poll = await findPoll(deps.store.db, id);
     if (!poll || poll.status === "pending_payment" || poll.status === "payment_failed") {
       throw new ApiError(404, "poll_not_found", "No settled poll has this id.", "id");
     }
-    const problem = deps.problems.find((p) => p.area === "read_tokens");
-    if (problem || !deps.readTokens) {
-      throw new ApiError(503, "read_tokens_not_configured", problem ? `${problem.message} (missing ${problem.variable})` : "Read tokens are not configured.");
-    }
+    const readTokens = need(deps.readTokens);
     const match = /^Quali read token recovery\r?\nPoll: (\S+)\r?\nTimestamp: (\S+)$/.exec(message);
     if (!match) {
       throw new ApiError(400, "validation_error", `message: must be exactly "${FIRST_LINE}\\nPoll: <id>\\nTimestamp: <ISO instant>".`, "message");
@@ -93,6 +97,7 @@ export function registerReadTokenRecovery(app: OpenAPIHono, deps: ReadTokenRecov
     if (signer.toLowerCase() !== poll.payer.toLowerCase()) {
       throw new ApiError(403, "invalid_signature", "The message was not signed by the wallet that paid for this poll.", "signature");
     }
-    return c.json({ pollId: poll.id, readToken: deps.readTokens.tokenFor(poll.id) }, 200);
+    return c.json({ pollId: poll.id, readToken: readTokens.tokenFor(poll.id) }, 200);
   });
+  return router;
 }

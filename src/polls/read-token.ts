@@ -2,8 +2,9 @@
 // UUID, so it can be produced again when the contract needs it (the webhook body) and checked in
 // constant time without a database lookup.
 import { createHmac, createSecretKey, timingSafeEqual } from "node:crypto";
+import { BoundedMap } from "../lib/bounded-map";
 
-/** Tokens kept per ReadTokens instance (a few hundred KB at most). */
+/** Tokens remembered per ReadTokens instance. */
 const RECENT_TOKENS = 1024;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -18,16 +19,8 @@ export function createReadTokens(secret: string): ReadTokens {
   // The same key bytes as the string (UTF-8), imported once: every vote's outbox statement derives a token.
   const key = createSecretKey(Buffer.from(secret, "utf8"));
   // The outbox derives the poll's token for every vote's batch: the latest polls' tokens are remembered.
-  const recent = new Map<string, string>();
-  const tokenFor = (pollId: string) => {
-    let token = recent.get(pollId);
-    if (token === undefined) {
-      token = deriveToken(pollId);
-      if (recent.size >= RECENT_TOKENS) recent.delete(recent.keys().next().value as string);
-      recent.set(pollId, token);
-    }
-    return token;
-  };
+  const recent = new BoundedMap<string, string>(RECENT_TOKENS);
+  const tokenFor = (pollId: string) => recent.getOrSet(pollId, () => deriveToken(pollId));
   const deriveToken = (pollId: string) => {
     const digest = createHmac("sha256", key).update(`quali/read-token/v1:${pollId}`).digest();
     const bytes = digest.subarray(0, 16);

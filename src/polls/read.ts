@@ -1,19 +1,22 @@
 // GET /api/v1/polls/{id}: public metadata of settled polls. Pending and failed polls do not exist
 // to the outside world.
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import type { Store } from "../db/store";
-import { ApiError, errorResponse } from "../http/errors";
-import { ErrorResponse } from "../http/openapi-shapes";
-import { POLLS_PATH } from "../payment/payment-server";
 import type { PollOptionRow, PollRow } from "../db/schema";
+import type { Store } from "../db/store";
+import { createRouter, type AppEnv } from "../http/app-env";
+import { ApiError } from "../http/errors";
+import { ErrorResponse } from "../http/openapi-shapes";
+import type { RouteGuards } from "../http/route-guards";
 import { STORED_EXPIRY_DESCRIPTION } from "./expiry";
 import { visibleStatus } from "./lifecycle";
+import { POLLS_PATH } from "./paths";
 import { findOptions, findPoll } from "./repo";
 
 export interface ReadPollDeps {
   store: Store;
   publicBaseUrl: string;
   now: () => Date;
+  guards: RouteGuards;
 }
 
 export const PublicPoll = z
@@ -38,16 +41,18 @@ export const PublicPoll = z
   })
   .openapi("Poll");
 
-const getPollRoute = createRoute({
-  method: "get",
-  path: `${POLLS_PATH}/{id}`,
-  summary: "Public metadata of a settled poll",
-  request: { params: z.object({ id: z.string().openapi({ example: "3f0c…" }) }) },
-  responses: {
-    200: { description: "The poll", content: { "application/json": { schema: PublicPoll } } },
-    404: { description: "Poll not found, not API-created, or not settled", content: { "application/json": { schema: ErrorResponse } } },
-  },
-});
+const getPollRoute = (guards: RouteGuards) =>
+  createRoute({
+    method: "get",
+    path: `${POLLS_PATH}/{id}`,
+    summary: "Public metadata of a settled poll",
+    middleware: [guards.api],
+    request: { params: z.object({ id: z.string().openapi({ example: "3f0c…" }) }) },
+    responses: {
+      200: { description: "The poll", content: { "application/json": { schema: PublicPoll } } },
+      404: { description: "Poll not found, not API-created, or not settled", content: { "application/json": { schema: ErrorResponse } } },
+    },
+  });
 
 /** The public view of a settled poll (GET /api/v1/polls/{id} and the list by payer). */
 export function toPublicPoll(poll: PollRow, options: readonly PollOptionRow[], publicBaseUrl: string, now: Date): z.infer<typeof PublicPoll> {
@@ -72,14 +77,16 @@ export function toPublicPoll(poll: PollRow, options: readonly PollOptionRow[], p
   };
 }
 
-export function registerReadPoll(app: OpenAPIHono, deps: ReadPollDeps): void {
-  app.openapi(getPollRoute, async (c) => {
-    const id = c.req.param("id");
+export function readPollRoutes(deps: ReadPollDeps): OpenAPIHono<AppEnv> {
+  const router = createRouter();
+  router.openapi(getPollRoute(deps.guards), async (c) => {
+    const { id } = c.req.valid("param");
     const poll = await findPoll(deps.store.db, id);
     if (!poll || poll.status === "pending_payment" || poll.status === "payment_failed") {
-      return errorResponse(c, new ApiError(404, "poll_not_found", "No settled poll has this id.", "id")) as never;
+      throw new ApiError(404, "poll_not_found", "No settled poll has this id.", "id");
     }
     const options = await findOptions(deps.store.db, id);
-    return c.json(toPublicPoll(poll, options, deps.publicBaseUrl, deps.now()), 200) as never;
+    return c.json(toPublicPoll(poll, options, deps.publicBaseUrl, deps.now()), 200);
   });
+  return router;
 }

@@ -4,16 +4,19 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { runTemplated } from "../db/compiled";
 import type { PollOptionRow } from "../db/schema";
+import { createRouter, type AppEnv } from "../http/app-env";
 import { ErrorResponse } from "../http/openapi-shapes";
-import { respond } from "../http/response-headers";
-import { POLLS_PATH } from "../payment/payment-server";
-import { AGE_BANDS } from "../voting/demographics";
+import type { RouteGuards } from "../http/route-guards";
+import { BoundedMap } from "../lib/bounded-map";
+import { AGE_BANDS } from "./demographics";
 import { visibleStatus } from "./lifecycle";
-import { pollForReader, READ_TOKEN_HEADERS_DESCRIPTION, type ReadAuthDeps } from "./read-auth";
+import { POLLS_PATH } from "./paths";
+import { pollForReader, READ_TOKEN_HEADERS_DESCRIPTION, ReadTokenHeaders, type ReadAuthDeps } from "./read-auth";
 import { findOptions } from "./repo";
 
 export interface ResultsDeps extends ReadAuthDeps {
   now: () => Date;
+  guards: RouteGuards;
 }
 
 const Z_95 = 1.959963984540054;
@@ -65,27 +68,27 @@ export const PollResults = z
   })
   .openapi("PollResults");
 
-const ReadTokenHeaders = z.object({
-  "x-read-token": z.string().optional().openapi({ description: "The poll's read token." }),
-  authorization: z.string().optional().openapi({ description: "Bearer <readToken>" }),
-});
-
-const resultsRoute = createRoute({
-  method: "get",
-  path: `${POLLS_PATH}/{id}/results`,
-  summary: "Aggregate results of a poll",
-  description: `${READ_TOKEN_HEADERS_DESCRIPTION} Exception: a poll created with \`publicResults: true\` answers without a token.`,
-  request: { params: z.object({ id: z.string() }), headers: ReadTokenHeaders },
-  responses: {
-    200: { description: "Results", content: { "application/json": { schema: PollResults } } },
-    401: { description: "Missing read token (a private poll)", content: { "application/json": { schema: ErrorResponse } } },
-    403: { description: "Read token does not match this poll", content: { "application/json": { schema: ErrorResponse } } },
-    404: { description: "Poll not found or not settled", content: { "application/json": { schema: ErrorResponse } } },
-    503: { description: "Read tokens not configured", content: { "application/json": { schema: ErrorResponse } } },
-  },
-});
+const resultsRoute = (guards: RouteGuards) =>
+  createRoute({
+    method: "get",
+    path: `${POLLS_PATH}/{id}/results`,
+    summary: "Aggregate results of a poll",
+    middleware: [guards.api],
+    description: `${READ_TOKEN_HEADERS_DESCRIPTION} Exception: a poll created with \`publicResults: true\` answers without a token.`,
+    request: { params: z.object({ id: z.string() }), headers: ReadTokenHeaders },
+    responses: {
+      200: { description: "Results", content: { "application/json": { schema: PollResults } } },
+      401: { description: "Missing read token (a private poll)", content: { "application/json": { schema: ErrorResponse } } },
+      403: { description: "Read token does not match this poll", content: { "application/json": { schema: ErrorResponse } } },
+      404: { description: "Poll not found or not settled", content: { "application/json": { schema: ErrorResponse } } },
+      503: { description: "Read tokens not configured", content: { "application/json": { schema: ErrorResponse } } },
+    },
+  });
 
 type Bucket = z.infer<typeof DemographicBucket>;
+type Results = z.infer<typeof PollResults>;
+
+const ageBandRank = (value: string) => AGE_BANDS.findIndex((band) => band === value);
 
 function buckets(
   rows: readonly { value: string; option_id: string; count: number }[],
@@ -107,28 +110,23 @@ function buckets(
     .sort(order);
 }
 
-export { ReadTokenHeaders };
-
-/** Results documents kept per poll (the most recently computed polls first out past this many). */
+/** Results documents kept (the least recently computed polls leave first past this many). */
 const RESULTS_CACHE_LIMIT = 1_000;
-const JSON_HEADERS = { "content-type": "application/json" };
 
-export function registerResults(app: OpenAPIHono, deps: ResultsDeps): void {
+export function resultsRoutes(deps: ResultsDeps): OpenAPIHono<AppEnv> {
+  const router = createRouter();
   // A poll's results change only with a vote, and a vote changes its vote_count in the same batch as
   // every counter shown here; so a document computed at a given (vote_count, status, completion, visible
   // status) is served again as long as the poll row — read on every request anyway, for the read-token
   // check and the 404 — still says the same. Nothing is ever served stale, on one instance or many.
-  const documents = new Map<string, { version: string; json: string }>();
-  // Documented from the route above; the generic validators (params, and every header for the token
-  // ones) re-parsed each request for nothing: the id is taken as is and the token is read by read-auth.
-  app.openAPIRegistry.registerPath(resultsRoute);
-  app.get(`${POLLS_PATH}/:id/results`, async (c) => {
-    const id = c.req.param("id");
+  const documents = new BoundedMap<string, { version: string; results: Results }>(RESULTS_CACHE_LIMIT);
+  router.openapi(resultsRoute(deps.guards), async (c) => {
+    const { id } = c.req.valid("param");
     const poll = await pollForReader(c, deps, id, { allowPublic: true });
     const status = visibleStatus(poll, deps.now());
     const version = `${poll.vote_count}|${poll.status}|${status}|${poll.completed_at ?? ""}`;
     const cached = documents.get(id);
-    if (cached?.version === version) return respond(c, 200, cached.json, JSON_HEADERS);
+    if (cached?.version === version) return c.json(cached.results, 200);
 
     const [options, demographicRows] = await Promise.all([
       findOptions(deps.store.db, id),
@@ -149,10 +147,10 @@ export function registerResults(app: OpenAPIHono, deps: ResultsDeps): void {
     const ageBand = buckets(
       demographicRows.filter((r) => r.dimension === "age_band"),
       options,
-      (a, b) => AGE_BANDS.indexOf(a.value as never) - AGE_BANDS.indexOf(b.value as never),
+      (a, b) => ageBandRank(a.value) - ageBandRank(b.value),
     );
     const stated = (list: Bucket[]) => list.reduce((sum, bucket) => sum + bucket.count, 0);
-    const json = JSON.stringify({
+    const results: Results = {
       pollId: poll.id,
       status,
       voteCount: n,
@@ -165,7 +163,7 @@ export function registerResults(app: OpenAPIHono, deps: ResultsDeps): void {
           text: o.text,
           count: o.vote_count,
           share: n > 0 ? round4(o.vote_count / n) : 0,
-          ci95: [round4(low), round4(high)] as [number, number],
+          ci95: [round4(low), round4(high)],
         };
       }),
       demographics: {
@@ -173,10 +171,11 @@ export function registerResults(app: OpenAPIHono, deps: ResultsDeps): void {
         ageBand,
         notStated: { country: Math.max(0, n - stated(country)), ageBand: Math.max(0, n - stated(ageBand)) },
       },
-    } satisfies z.infer<typeof PollResults>);
+    };
+    // Re-inserted, so the most recently computed polls are the last to leave.
     documents.delete(id);
-    if (documents.size >= RESULTS_CACHE_LIMIT) documents.delete(documents.keys().next().value as string);
-    documents.set(id, { version, json });
-    return respond(c, 200, json, JSON_HEADERS);
+    documents.set(id, { version, results });
+    return c.json(results, 200);
   });
+  return router;
 }

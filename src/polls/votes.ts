@@ -5,14 +5,15 @@
 // opaque; an ISO timestamp is also accepted as the cursor and means "votes listed after that createdAt".
 import type { Kysely } from "kysely";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Database } from "../db/schema";
+import { createRouter, type AppEnv } from "../http/app-env";
 import { ErrorResponse } from "../http/openapi-shapes";
 import { parseIsoInstant, parseLimit } from "../http/pagination";
-import type { Database } from "../db/schema";
-import { POLLS_PATH } from "../payment/payment-server";
-import { VoteDemographics } from "../voting/demographics";
-import { pollForReader, READ_TOKEN_HEADERS_DESCRIPTION, type ReadAuthDeps } from "./read-auth";
+import type { RouteGuards } from "../http/route-guards";
+import { VoteDemographics } from "./demographics";
+import { POLLS_PATH } from "./paths";
+import { pollForReader, READ_TOKEN_HEADERS_DESCRIPTION, ReadTokenHeaders, type ReadAuthDeps } from "./read-auth";
 import { findOptions } from "./repo";
-import { ReadTokenHeaders } from "./results";
 import {
   decodeListingCursor,
   encodeListingCursor,
@@ -52,33 +53,35 @@ export const PollVotesPage = z
   .object({ votes: z.array(PollVote), nextCursor: z.string().nullable() })
   .openapi("PollVotesPage");
 
-const votesRoute = createRoute({
-  method: "get",
-  path: `${POLLS_PATH}/{id}/votes`,
-  summary: "Individual votes of a poll, anonymised, by minute",
-  description:
-    `${READ_TOKEN_HEADERS_DESCRIPTION} limit 1–${VOTES_PAGE_MAX} (default ${VOTES_PAGE_DEFAULT}). Pass nextCursor as ` +
-    "cursor for the next page; an ISO timestamp is also accepted (the votes listed after that createdAt: exact up to " +
-    "60,000 votes a minute). createdAt is the minute a vote was recorded in plus its rank within the minute, and votes " +
-    "within a minute come in a random order fixed when they were cast, so the list never tells who voted first. A " +
-    "minute's votes are listed once the minute has ended (about 10 s later), or at once when the poll is completed.",
-  request: {
-    params: z.object({ id: z.string() }),
-    headers: ReadTokenHeaders,
-    query: z.object({
-      limit: z.string().optional().openapi({ example: "500" }),
-      cursor: z.string().optional().openapi({ description: "nextCursor from the previous page, or an ISO timestamp (votes listed after it)." }),
-    }),
-  },
-  responses: {
-    200: { description: "A page of votes", content: { "application/json": { schema: PollVotesPage } } },
-    400: { description: "Invalid limit or cursor", content: { "application/json": { schema: ErrorResponse } } },
-    401: { description: "Missing read token", content: { "application/json": { schema: ErrorResponse } } },
-    403: { description: "Read token does not match this poll", content: { "application/json": { schema: ErrorResponse } } },
-    404: { description: "Poll not found or not settled", content: { "application/json": { schema: ErrorResponse } } },
-    503: { description: "Read tokens not configured", content: { "application/json": { schema: ErrorResponse } } },
-  },
-});
+const votesRoute = (guards: RouteGuards) =>
+  createRoute({
+    method: "get",
+    path: `${POLLS_PATH}/{id}/votes`,
+    summary: "Individual votes of a poll, anonymised, by minute",
+    middleware: [guards.api],
+    description:
+      `${READ_TOKEN_HEADERS_DESCRIPTION} limit 1–${VOTES_PAGE_MAX} (default ${VOTES_PAGE_DEFAULT}). Pass nextCursor as ` +
+      "cursor for the next page; an ISO timestamp is also accepted (the votes listed after that createdAt: exact up to " +
+      "60,000 votes a minute). createdAt is the minute a vote was recorded in plus its rank within the minute, and votes " +
+      "within a minute come in a random order fixed when they were cast, so the list never tells who voted first. A " +
+      "minute's votes are listed once the minute has ended (about 10 s later), or at once when the poll is completed.",
+    request: {
+      params: z.object({ id: z.string() }),
+      headers: ReadTokenHeaders,
+      query: z.object({
+        limit: z.string().optional().openapi({ example: "500" }),
+        cursor: z.string().optional().openapi({ description: "nextCursor from the previous page, or an ISO timestamp (votes listed after it)." }),
+      }),
+    },
+    responses: {
+      200: { description: "A page of votes", content: { "application/json": { schema: PollVotesPage } } },
+      400: { description: "Invalid limit or cursor", content: { "application/json": { schema: ErrorResponse } } },
+      401: { description: "Missing read token", content: { "application/json": { schema: ErrorResponse } } },
+      403: { description: "Read token does not match this poll", content: { "application/json": { schema: ErrorResponse } } },
+      404: { description: "Poll not found or not settled", content: { "application/json": { schema: ErrorResponse } } },
+      503: { description: "Read tokens not configured", content: { "application/json": { schema: ErrorResponse } } },
+    },
+  });
 
 type Start = { after: ListingPosition } | { afterMinute: string } | undefined;
 
@@ -113,14 +116,20 @@ function parseShownOrder(raw: string | null): string[] | null {
   }
 }
 
-export function registerVotesList(app: OpenAPIHono, deps: ReadAuthDeps & { now?: () => Date }): void {
-  app.openapi(votesRoute, async (c) => {
+export interface VotesListDeps extends ReadAuthDeps {
+  now: () => Date;
+  guards: RouteGuards;
+}
+
+export function votesListRoutes(deps: VotesListDeps): OpenAPIHono<AppEnv> {
+  const router = createRouter();
+  router.openapi(votesRoute(deps.guards), async (c) => {
     const { id } = c.req.valid("param");
     const query = c.req.valid("query");
     const poll = await pollForReader(c, deps, id);
     const limit = parseLimit(query.limit, VOTES_PAGE_MAX, VOTES_PAGE_DEFAULT);
     const start = await resolveStart(deps.store.db, id, query.cursor);
-    const before = listableBefore(poll, deps.now?.() ?? new Date());
+    const before = listableBefore(poll, deps.now());
 
     let sqlQuery = deps.store.db
       .selectFrom("votes")
@@ -171,4 +180,5 @@ export function registerVotesList(app: OpenAPIHono, deps: ReadAuthDeps & { now?:
       200,
     );
   });
+  return router;
 }

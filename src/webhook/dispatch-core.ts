@@ -130,7 +130,7 @@ async function dueRows(store: Store, nowIso: string, limit: number): Promise<Web
         .where("next_attempt_at", "<=", p.now!)
         .where((w) => w.or([w("lease_until", "is", null), w("lease_until", "<", p.now!)]))
         .orderBy("next_attempt_at")
-        .limit(p.limit as unknown as number),
+        .limit(sql<number>`${p.limit!}`),
     [nowIso, limit],
   );
 }

@@ -2,6 +2,7 @@
 // defaults — the delivery-time check resolves the host with the system resolver and refuses non-public
 // addresses, and the transport connects to the vetted addresses only (no rebinding) — and
 // `startDispatcher`, the server's loop. See ./dispatch-core.ts for claiming, outcomes and retries.
+import { serialRunner } from "../lib/serial-runner";
 import { assertDeliverableUrl, systemResolver, type Resolver } from "./callback-url";
 import { dispatchDue as dispatchDueCore, type DispatchDeps as CoreDispatchDeps, type DispatchSummary } from "./dispatch-core";
 import { pinnedHttpTransport, type Transport } from "./transport";
@@ -45,33 +46,21 @@ export interface Dispatcher {
 
 /** The Node server's loop: every `intervalMs`, and on kick(). Runs never overlap. */
 export function startDispatcher(deps: Omit<DispatchDeps, "signal">, intervalMs: number): Dispatcher {
-  const controller = new AbortController();
-  let running: Promise<void> | undefined;
-  let again = false;
-  let debounce: ReturnType<typeof setTimeout> | undefined;
   const log = deps.log ?? (() => undefined);
-  const run = () => {
-    if (controller.signal.aborted) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        await dispatchDue({ ...deps, signal: controller.signal }).catch((error: unknown) =>
-          log(`webhook dispatch failed: ${error instanceof Error ? error.message : String(error)}`),
-        );
-      } while (again && !controller.signal.aborted);
-    })().finally(() => {
-      running = undefined;
-    });
-  };
+  const runner = serialRunner(
+    async (signal) => {
+      await dispatchDue({ ...deps, signal });
+    },
+    (error: unknown) => log(`webhook dispatch failed: ${error instanceof Error ? error.message : String(error)}`),
+  );
+  let debounce: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  const run = () => void runner.run();
   const timer = setInterval(run, intervalMs);
   timer.unref();
   return {
     kick() {
-      if (debounce || controller.signal.aborted) return;
+      if (debounce || stopped) return;
       // After the current batch has committed (the listener runs before its batch does).
       debounce = setTimeout(() => {
         debounce = undefined;
@@ -80,10 +69,10 @@ export function startDispatcher(deps: Omit<DispatchDeps, "signal">, intervalMs: 
       debounce.unref();
     },
     async stop() {
+      stopped = true;
       clearInterval(timer);
       if (debounce) clearTimeout(debounce);
-      controller.abort();
-      await running;
+      await runner.stop();
     },
   };
 }

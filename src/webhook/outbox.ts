@@ -11,9 +11,7 @@ import { randomUUID } from "node:crypto";
 import { sql, type Kysely } from "kysely";
 import { templatedStatements } from "../db/compiled";
 import type { Database, WebhookEvent } from "../db/schema";
-import { POLLS_PATH } from "../payment/payment-server";
-import { madeTransition, type TransitionContext, type TransitionListener } from "../polls/lifecycle";
-import type { ReadTokens } from "../polls/read-token";
+import { madeTransition, POLLS_PATH, type ReadTokens, type TransitionContext, type TransitionListener } from "../polls";
 
 export interface OutboxListenerDeps {
   publicBaseUrl: string;

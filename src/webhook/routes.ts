@@ -3,10 +3,10 @@
 // documents the webhook itself in the OpenAPI document's `webhooks` section.
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { WebhookAttemptRow, WebhookDeliveryRow } from "../db/schema";
+import { createRouter, type AppEnv } from "../http/app-env";
 import { ErrorResponse } from "../http/openapi-shapes";
-import { POLLS_PATH } from "../payment/payment-server";
-import { pollForReader, READ_TOKEN_HEADERS_DESCRIPTION, type ReadAuthDeps } from "../polls/read-auth";
-import { ReadTokenHeaders } from "../polls/results";
+import type { RouteGuards } from "../http/route-guards";
+import { pollForReader, POLLS_PATH, READ_TOKEN_HEADERS_DESCRIPTION, ReadTokenHeaders, type ReadAuthDeps } from "../polls";
 import { MAX_ATTEMPTS } from "./dispatch-core";
 import { DELIVERY_HEADER, EVENT_HEADER, POLL_SIGNATURE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "./signing";
 
@@ -67,24 +67,26 @@ export const WebhookBody = z
 /** Same schemes as results and votes (src/discovery/openapi.ts names them). */
 const READ_TOKEN_SECURITY: Record<string, string[]>[] = [{ ReadToken: [] }, { ReadTokenBearer: [] }];
 
-const deliveriesRoute = createRoute({
-  method: "get",
-  path: `${POLLS_PATH}/{id}/deliveries`,
-  summary: "Webhook delivery history of a poll",
-  description:
-    `${READ_TOKEN_HEADERS_DESCRIPTION} Each delivery (poll.completed or poll.expired, to the poll's callbackUrl) with ` +
-    "its state, next attempt and every attempt's time, HTTP status and error kind. Empty when the poll has no " +
-    "callbackUrl or has not completed or expired yet.",
-  security: READ_TOKEN_SECURITY,
-  request: { params: z.object({ id: z.string() }), headers: ReadTokenHeaders },
-  responses: {
-    200: { description: "The deliveries, oldest first", content: { "application/json": { schema: WebhookDeliveries } } },
-    401: { description: "Missing read token", content: { "application/json": { schema: ErrorResponse } } },
-    403: { description: "Read token does not match this poll", content: { "application/json": { schema: ErrorResponse } } },
-    404: { description: "Poll not found or not settled", content: { "application/json": { schema: ErrorResponse } } },
-    503: { description: "Read tokens not configured", content: { "application/json": { schema: ErrorResponse } } },
-  },
-});
+const deliveriesRoute = (guards: RouteGuards) =>
+  createRoute({
+    method: "get",
+    path: `${POLLS_PATH}/{id}/deliveries`,
+    summary: "Webhook delivery history of a poll",
+    middleware: [guards.api],
+    description:
+      `${READ_TOKEN_HEADERS_DESCRIPTION} Each delivery (poll.completed or poll.expired, to the poll's callbackUrl) with ` +
+      "its state, next attempt and every attempt's time, HTTP status and error kind. Empty when the poll has no " +
+      "callbackUrl or has not completed or expired yet.",
+    security: READ_TOKEN_SECURITY,
+    request: { params: z.object({ id: z.string() }), headers: ReadTokenHeaders },
+    responses: {
+      200: { description: "The deliveries, oldest first", content: { "application/json": { schema: WebhookDeliveries } } },
+      401: { description: "Missing read token", content: { "application/json": { schema: ErrorResponse } } },
+      403: { description: "Read token does not match this poll", content: { "application/json": { schema: ErrorResponse } } },
+      404: { description: "Poll not found or not settled", content: { "application/json": { schema: ErrorResponse } } },
+      503: { description: "Read tokens not configured", content: { "application/json": { schema: ErrorResponse } } },
+    },
+  });
 
 const webhookHeaders = z.object({
   [EVENT_HEADER.toLowerCase()]: z.enum(["poll.completed", "poll.expired"]),
@@ -116,8 +118,13 @@ function toDelivery(row: WebhookDeliveryRow, attempts: readonly WebhookAttemptRo
   };
 }
 
-export function registerDeliveries(app: OpenAPIHono, deps: ReadAuthDeps): void {
-  app.openapi(deliveriesRoute, async (c) => {
+export interface DeliveriesDeps extends ReadAuthDeps {
+  guards: RouteGuards;
+}
+
+export function deliveriesRoutes(deps: DeliveriesDeps): OpenAPIHono<AppEnv> {
+  const router = createRouter();
+  router.openapi(deliveriesRoute(deps.guards), async (c) => {
     const { id } = c.req.valid("param");
     await pollForReader(c, deps, id);
     const { db } = deps.store;
@@ -138,9 +145,16 @@ export function registerDeliveries(app: OpenAPIHono, deps: ReadAuthDeps): void {
             .execute();
     return c.json({ pollId: id, deliveries: rows.map((row) => toDelivery(row, attempts.filter((a) => a.delivery_id === row.id))) }, 200);
   });
+  return router;
+}
 
+/**
+ * Documents the webhook itself (the OpenAPI `webhooks` section) in the app's document. Registered on the
+ * app, not on a router: a mounted router's webhooks would be renamed as paths ("/poll.completed").
+ */
+export function documentWebhooks(registry: OpenAPIHono["openAPIRegistry"]): void {
   for (const event of ["poll.completed", "poll.expired"] as const) {
-    app.openAPIRegistry.registerWebhook({
+    registry.registerWebhook({
       method: "post",
       path: event,
       summary: event === "poll.completed" ? "The poll reached maxResponses" : "The poll expired before reaching maxResponses",

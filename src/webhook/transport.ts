@@ -25,17 +25,17 @@ export {
 } from "./fetch-transport";
 
 function pinnedLookup(addresses: readonly ResolvedAddress[]): LookupFunction {
-  return ((_hostname: string, options: { all?: boolean; family?: number | string }, callback: (...args: unknown[]) => void) => {
+  return (_hostname, options, callback) => {
     const wanted = options.family === 4 || options.family === "IPv4" ? 4 : options.family === 6 || options.family === "IPv6" ? 6 : 0;
     const usable = addresses.filter((a) => wanted === 0 || a.family === wanted);
     if (usable.length === 0) {
       const error = Object.assign(new Error("no vetted address for this family"), { code: "ENOTFOUND" });
-      callback(error);
+      callback(error, []);
       return;
     }
     if (options.all) callback(null, usable.map((a) => ({ address: a.address, family: a.family })));
     else callback(null, usable[0]!.address, usable[0]!.family);
-  }) as unknown as LookupFunction;
+  };
 }
 
 export const pinnedHttpTransport: Transport = (delivery) =>

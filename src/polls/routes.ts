@@ -1,0 +1,22 @@
+// Every poll route, in the order the API documents them: create (paid), read, list by payer, results,
+// votes, read-token recovery.
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { createRouter, type AppEnv } from "../http/app-env";
+import { createPollRoutes, type CreatePollDeps } from "./create";
+import { pollListRoutes } from "./list";
+import { readPollRoutes } from "./read";
+import { readTokenRecoveryRoutes } from "./read-token-recovery";
+import { resultsRoutes } from "./results";
+import { votesListRoutes } from "./votes";
+
+export type PollsDeps = CreatePollDeps;
+
+export function pollsRoutes(deps: PollsDeps): OpenAPIHono<AppEnv> {
+  return createRouter()
+    .route("/", createPollRoutes(deps))
+    .route("/", readPollRoutes(deps))
+    .route("/", pollListRoutes(deps))
+    .route("/", resultsRoutes(deps))
+    .route("/", votesListRoutes(deps))
+    .route("/", readTokenRecoveryRoutes(deps));
+}
