@@ -5,6 +5,7 @@
 // Stores that cannot tell cheaply whether data changed (D1) get no caching at all.
 import type { PollOptionRow } from "../db/schema";
 import type { Store } from "../db/store";
+import { BoundedMap } from "../lib/bounded-map";
 import type { FeedPollRow } from "./repo";
 
 export interface FeedPage {
@@ -23,7 +24,7 @@ interface Kept {
 const MAX_PAGES = 256;
 
 export function createFeedPages(store: Store) {
-  const pages = new Map<string, Kept>();
+  const pages = new BoundedMap<string, Kept>(MAX_PAGES);
   return {
     async read(key: string, nowMs: number, load: () => Promise<FeedPage>): Promise<FeedPage> {
       // The version is read BEFORE the page: a write landing in between makes the page look older than it
@@ -35,8 +36,8 @@ export function createFeedPages(store: Store) {
       const page = await load();
       let validUntil = Infinity;
       for (const row of page.rows) validUntil = Math.min(validUntil, Date.parse(row.expires_at));
+      // Deleted first, so a page read again counts as the newest.
       pages.delete(key);
-      if (pages.size >= MAX_PAGES) pages.delete(pages.keys().next().value as string);
       pages.set(key, { version, validUntil, page });
       return page;
     },

@@ -18,8 +18,8 @@ import { sql, type Compilable, type Kysely } from "kysely";
 import { asStatement, bindTemplate, compileTemplate, perDatabaseMemo, placeholder, type Template } from "../db/compiled";
 import type { Database, DemographicDimension } from "../db/schema";
 import { isUniqueViolation, type Store } from "../db/store";
-import { transitionStatements, type TransitionListener } from "../polls/lifecycle";
-import { REWARD_PER_VOTE_ATOMIC } from "../payment/pricing";
+import { transitionStatements, type TransitionListener } from "../polls";
+import { REWARD_PER_VOTE_ATOMIC } from "../payment";
 
 export interface VoteToRecord {
   voteId: string;
@@ -45,7 +45,7 @@ export interface VoteToRecord {
  * A new vote id: a UUID whose first 48 bits are the vote's time in milliseconds (version 7, RFC 9562),
  * the rest random. Vote ids are keys of two indexes every vote writes (votes' and reward_ledger's): ids
  * that grow with time are appended where the last ones went instead of landing on a random page each, so a
- * vote's write dirties two pages fewer (~15% of its SQLite cost). The id is never shown to a poll's creator:
+ * vote's write dirties two pages fewer. The id is never shown to a poll's creator:
  * it carries the vote's exact time, which /votes keeps to the minute (src/polls/vote-listing.ts).
  */
 export function newVoteId(at: Date): string {
@@ -72,9 +72,9 @@ export function voteStatements(
 
 // The vote's own statements are the same SQL for every vote of a shape (demographics and shown order
 // stated or not): compiled once per shape with placeholders, then only their parameters change
-// (src/db/compiled.ts). Building them took ~350 µs a vote. The transition's statements come from
-// transitionStatements and its listeners, per vote; those of this codebase template themselves (the status
-// UPDATE in src/polls/lifecycle.ts, the outbox INSERT in src/webhook/outbox.ts).
+// (src/db/compiled.ts), rather than building the same SQL again for every vote. The transition's
+// statements come from transitionStatements and its listeners, per vote; those of this codebase template
+// themselves (the status UPDATE in src/polls/lifecycle.ts, the outbox INSERT in src/webhook/outbox.ts).
 const PLACEHOLDER_FIELDS = ["voteId", "pollId", "optionId", "nullifier", "nonce", "nonceClaimedAt", "country", "ageBand", "payoutAddress", "network", "at"] as const;
 const SHOWN_ORDER_JSON = JSON.stringify([placeholder("shownOrder")]);
 const voteTemplates = perDatabaseMemo<Template | null>();

@@ -1,5 +1,5 @@
-// SQL of the voting feature besides the vote write (record-vote.ts): World ID proof requests, the voter
-// feed, and reward totals.
+// SQL of the voting feature besides the vote write (record-vote.ts): World ID proof requests and the
+// voter feed.
 import { sql, type Kysely } from "kysely";
 import type { Database, PollRow, WorldIdRequestRow } from "../db/schema";
 import { runTemplated } from "../db/compiled";
@@ -30,7 +30,7 @@ export async function pruneWorldIdRequests(store: Store, now: Date): Promise<num
   return result?.changes ?? 0;
 }
 
-/** The columns a feed card shows: a whole row would build twice as many values per poll (issue 8). */
+/** The columns a feed card shows: the feed is read often, and a whole row is twice as many values per poll. */
 export const FEED_POLL_COLUMNS = [
   "id",
   "status",
@@ -69,13 +69,9 @@ export function findVotablePolls(
     return query
       .orderBy("created_at", "desc")
       .orderBy("id", "desc")
-      .limit(p.limit as unknown as number);
+      .limit(sql<number>`${p.limit}`);
   };
   return after
     ? runTemplated<FeedPollRow>(db, "findVotablePolls:after", ["now", "limit", "createdAt", "id"], build, [options.now, options.limit, after.createdAt, after.id])
     : runTemplated<FeedPollRow>(db, "findVotablePolls", ["now", "limit"], build, [options.now, options.limit]);
-}
-
-export function findRewardBalances(db: Kysely<Database>, address: string) {
-  return db.selectFrom("reward_balances").selectAll().where("address", "=", address).orderBy("network").execute();
 }

@@ -1,20 +1,11 @@
 // Request and response shapes of the voting API (voter web page, simulate-voters, Workers). Shared by
 // the routes and the OpenAPI document.
 import { z } from "@hono/zod-openapi";
-import { isAddress } from "viem";
-import { AGE_BANDS, DemographicsInput } from "./demographics";
-import { RewardPayoutFields } from "../payouts/views";
+import { EvmAddress } from "../lib/address";
+import { DemographicsInput, PublicPoll } from "../polls";
 
-export const EvmAddress = z
-  .string()
-  .trim()
-  .refine((value) => isAddress(value, { strict: true }), "must be a 0x-prefixed 20-byte address (a mixed-case one must carry a valid checksum)")
-  .transform((value) => value.toLowerCase())
-  .openapi({ example: "0x1111111111111111111111111111111111111111" });
-
-export const VoterPollOption = z
-  .object({ id: z.string(), text: z.string(), mediaUrl: z.string().nullable() })
-  .openapi("VoterPollOption");
+/** A poll option as voters see it: the public poll's option, under its own name in the document. */
+export const VoterPollOption = PublicPoll.shape.options.element.openapi("VoterPollOption");
 
 export const VoterReward = z
   .object({
@@ -25,22 +16,28 @@ export const VoterReward = z
   })
   .openapi("VoterReward");
 
+/**
+ * The public poll (GET /api/v1/polls/{id}) cut to what the voter page shows, plus the reward a vote earns.
+ * The id and expiry are documented as plain strings here, as they always have been for voters.
+ */
 export const VoterPoll = z
   .object({
     id: z.string(),
-    url: z.string(),
-    status: z.enum(["active", "completed", "expired"]),
-    question: z.string(),
-    description: z.string().nullable(),
-    moreInfoUrl: z.string().nullable(),
-    mediaUrl: z.string().nullable(),
-    mediaType: z.string().nullable(),
-    layoutType: z.enum(["list", "grid"]),
+    ...PublicPoll.pick({
+      url: true,
+      status: true,
+      question: true,
+      description: true,
+      moreInfoUrl: true,
+      mediaUrl: true,
+      mediaType: true,
+      layoutType: true,
+    }).shape,
     options: z.array(VoterPollOption).openapi({
       description: "In a fresh random order for every request; send the order you showed back as `shownOrder` with the vote.",
     }),
-    voteCount: z.number().int().openapi({ description: "Responses so far." }),
-    maxResponses: z.number().int(),
+    voteCount: PublicPoll.shape.voteCount.openapi({ description: "Responses so far." }),
+    maxResponses: PublicPoll.shape.maxResponses,
     expiresAt: z.string(),
     reward: VoterReward,
   })
@@ -167,25 +164,3 @@ export const SimulatedProofBody = z
       .openapi({ description: "Seed of the simulated human: the same seed always has the same nullifier. Random when absent." }),
   })
   .openapi("SimulatedProofRequest");
-
-export const RewardsQuery = z.object({ address: z.string().optional().openapi({ example: "0x1111111111111111111111111111111111111111" }) });
-
-export const RewardsResponse = z
-  .object({
-    address: z.string(),
-    totalVotes: z.number().int(),
-    rewards: z.array(
-      z.object({
-        network: z.string(),
-        networkLabel: z.string(),
-        votes: z.number().int(),
-        accruedAtomic: z.string(),
-        accruedUsdc: z.number(),
-        // Payouts on chain (src/payouts/): accrued = unpaid + pending + paid.
-        ...RewardPayoutFields,
-      }),
-    ),
-  })
-  .openapi("VoterRewards");
-
-export { AGE_BANDS };

@@ -2,6 +2,7 @@
 // so each is compiled once (src/db/compiled.ts) and returns only the columns the route reads.
 import type { Kysely } from "kysely";
 import { runTemplated } from "../db/compiled";
+import { BoundedMap } from "../lib/bounded-map";
 import type { Database, PollRow } from "../db/schema";
 
 /** What a vote needs of its poll (before the write, and again for the answer). */
@@ -23,14 +24,15 @@ export async function findVotePoll(db: Kysely<Database>, pollId: string): Promis
 }
 
 /** Option ids per poll, per database: a poll's options never change once it is created. */
-const optionIdCache = new WeakMap<Kysely<Database>, Map<string, readonly string[]>>();
+const optionIdCache = new WeakMap<Kysely<Database>, BoundedMap<string, readonly string[]>>();
+/** How many of the latest polls voted on keep their option ids. */
 const OPTION_ID_POLLS = 1024;
 
 /** The ids of a poll's options (remembered for the latest polls voted on). */
 export async function findOptionIds(db: Kysely<Database>, pollId: string): Promise<readonly string[]> {
   let cache = optionIdCache.get(db);
   if (!cache) {
-    cache = new Map();
+    cache = new BoundedMap(OPTION_ID_POLLS);
     optionIdCache.set(db, cache);
   }
   const cached = cache.get(pollId);
@@ -44,9 +46,6 @@ export async function findOptionIds(db: Kysely<Database>, pollId: string): Promi
   );
   const ids = rows.map((row) => row.id);
   // Options are written with their poll in one batch, so a poll that has any has all of them.
-  if (ids.length > 0) {
-    if (cache.size >= OPTION_ID_POLLS) cache.delete(cache.keys().next().value as string);
-    cache.set(pollId, ids);
-  }
+  if (ids.length > 0) cache.set(pollId, ids);
   return ids;
 }

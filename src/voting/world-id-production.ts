@@ -1,5 +1,5 @@
 // The production World ID verifier from the Config, with no runtime module of its own, so the Node
-// server (./world-id-setup.ts) and the Workers entry (src/worker.ts) build it the same way: the real
+// server and the Workers entry build it the same way: the real
 // Developer Portal (or WORLD_ID_VERIFY_BASE_URL), and no verifier at all when a WORLD_ID_* variable is
 // missing (voting answers 503 world_id_not_configured). Never a stand-in, never simulated proofs, never the
 // staging environment (the World ID simulator's proofs have no human behind them).

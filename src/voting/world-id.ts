@@ -2,14 +2,12 @@
 // address, the relying party's signed proof request, and backend verification through the Developer
 // Portal's v4 verify API (`POST {base}/api/v4/verify/{rp_id}` with the IDKit result forwarded unchanged).
 //
-// The same verifier talks to the real portal (production) and to the local stand-in
-// (src/voting/world-id-standin.ts); only the base URL differs. It is fetch-based, so it runs unchanged on
-// Cloudflare Workers; the Node server may hand it a leaner fetch for plain-http calls (local mode:
-// src/voting/node-http-fetch.ts).
+// The same verifier talks to the real portal (production) and to the simulated one of local mode
+// (src/devnet/world-id/); only the fetch it is given differs. It is fetch-based, so it runs unchanged on
+// Cloudflare Workers.
 import { hashSignal } from "@worldcoin/idkit-core/hashing";
 import { signRequest } from "@worldcoin/idkit-core/signing";
 import { createCallBudget } from "./world-id-budget";
-import type { SimulatedWorldIdNetwork } from "./world-id-simulator";
 
 export { hashSignal };
 
@@ -59,6 +57,52 @@ export type PortalVerdict =
   /** Nothing was judged: the portal was not reached (or not called: `retryAfterSeconds` when over the budget). */
   | { outcome: "unavailable"; reason: string; retryAfterSeconds?: number };
 
+/** IDKit's rp_context: the relying party's signed proof request, as the page hands it to World App. */
+export interface RpContextWire {
+  rp_id: string;
+  nonce: string;
+  /** Unix seconds. */
+  created_at: number;
+  /** Unix seconds. */
+  expires_at: number;
+  signature: string;
+}
+
+/** One response of an IDKit v4 uniqueness result. */
+export type IdkitResponseItemV4 = {
+  identifier: string;
+  signal_hash: string;
+  proof: string[];
+  nullifier: string;
+  issuer_schema_id: number;
+  expires_at_min: number;
+};
+
+/** IDKit's `IDKitResultV4` (protocol 4.0 uniqueness proof), as World App hands it to the page. */
+export type IdkitResultV4 = {
+  protocol_version: "4.0";
+  nonce: string;
+  action: string;
+  environment: string;
+  responses: IdkitResponseItemV4[];
+};
+
+/** Why World App (the simulated one of local mode) refused to make a proof: IDKit's request-flow error codes. */
+export type ProofRefusalCode = "malformed_request" | "rp_signature_expired" | "invalid_rp_signature" | "unknown_rp";
+
+export type SimulatedProofOutcome = { made: true; result: IdkitResultV4 } | { made: false; code: ProofRefusalCode; message: string };
+
+/**
+ * Local mode only: World App and the World ID network for simulated humans (POST
+ * /api/v1/voter/simulated-proof). Provided by the devnet side; production never has one.
+ */
+export interface WorldIdProofSimulator {
+  prove(request: { rpContext: RpContextWire; action: string; signal: string; human: string }): SimulatedProofOutcome;
+}
+
+/** How the verifier reaches the portal: the platform's fetch, or an answer made in process (local mode). */
+export type PortalFetch = (url: string, init: RequestInit) => Promise<Response>;
+
 export interface WorldIdSettings {
   appId: string;
   rpId: string;
@@ -67,12 +111,12 @@ export interface WorldIdSettings {
   verifyBaseUrl: string;
   environment: "production" | "staging";
   timeoutMs: number;
-  /** Local mode: proofs come from the simulated World ID, verified by the stand-in. */
+  /** Local mode: proofs come from the simulated World ID, verified by the simulated portal. */
   simulated: boolean;
-  /** Local mode only: the simulated World ID network that POST /api/v1/voter/simulated-proof plays. */
-  simulation?: SimulatedWorldIdNetwork;
+  /** Local mode only: makes the simulated proofs (POST /api/v1/voter/simulated-proof). */
+  simulator?: WorldIdProofSimulator;
   /** The fetch to call the portal with (default: the platform's). */
-  fetch?: typeof fetch;
+  fetch?: PortalFetch;
   /** Portal calls per minute, all votes together (./world-id-budget.ts); 0 or absent: no budget. */
   portalCallsPerMinute?: number;
 }
@@ -82,8 +126,8 @@ export interface WorldIdVerifier {
   readonly rpId: string;
   readonly environment: "production" | "staging";
   readonly simulated: boolean;
-  /** Local mode only (never in production): the simulated World ID network, with its key and RP registry. */
-  readonly simulation: SimulatedWorldIdNetwork | undefined;
+  /** Local mode only (never in production): makes simulated proofs for simulated humans. */
+  readonly simulator: WorldIdProofSimulator | undefined;
   readonly verifyUrl: string;
   /** A fresh nonce signed by the relying party for `action` (IDKit's rp_context). */
   signRequest(action: string): RpRequest;
@@ -104,14 +148,14 @@ const PORTAL_HEADERS = { "content-type": "application/json", accept: "applicatio
 
 export function createWorldIdVerifier(settings: WorldIdSettings): WorldIdVerifier {
   const verifyUrl = `${settings.verifyBaseUrl.replace(/\/+$/, "")}/api/v4/verify/${encodeURIComponent(settings.rpId)}`;
-  const portalFetch = settings.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  const portalFetch: PortalFetch = settings.fetch ?? ((url, init) => fetch(url, init));
   const budget = createCallBudget(settings.portalCallsPerMinute ?? 0);
   return {
     appId: settings.appId,
     rpId: settings.rpId,
     environment: settings.environment,
     simulated: settings.simulated,
-    simulation: settings.simulation,
+    simulator: settings.simulator,
     verifyUrl,
     signRequest(action) {
       const signed = signRequest({ signingKeyHex: settings.signingKey, action, ttl: RP_REQUEST_TTL_SECONDS });
@@ -122,7 +166,7 @@ export function createWorldIdVerifier(settings: WorldIdSettings): WorldIdVerifie
       if (!slot.granted) {
         return { outcome: "unavailable", reason: "the portal call budget of this minute is spent", retryAfterSeconds: slot.retryAfterSeconds };
       }
-      // One deadline for the call and its body. (A controller and a timer cost less than AbortSignal.timeout.)
+      // One deadline for the call and its body.
       const deadline = new AbortController();
       const timer = setTimeout(() => deadline.abort(new DOMException("The World ID portal did not answer in time.", "TimeoutError")), settings.timeoutMs);
       let response: Response;

@@ -5,11 +5,11 @@
 //   As in World ID 4, the relying party's signature is checked when the proof is MADE: the request
 //   (IDKit's rp_context) must be signed by the signer registered for its rp_id, else the network refuses
 //   with IDKit's request-flow errors (`unknown_rp`, `invalid_rp_signature`, `rp_signature_expired`). It
-//   returns an IDKit v4 uniqueness result in the exact wire shape IDKit hands to a page. Used only by the
-//   local-mode endpoint POST /api/v1/voter/simulated-proof (and by tests playing World App).
-// - `checkSimulatedProof` is what the portal stand-in (src/voting/world-id-standin.ts) runs instead of a
-//   Groth16 verifier: like the real portal's verify, it checks the proof against its public inputs, not
-//   an ECDSA signature.
+//   returns an IDKit v4 uniqueness result in the exact wire shape IDKit hands to a page. Behind the
+//   local-mode endpoint POST /api/v1/voter/simulated-proof (`proofSimulator`), and used by tests playing
+//   World App.
+// - `checkSimulatedProof` is what the simulated portal (./portal.ts) runs instead of a Groth16 verifier:
+//   like the real portal's verify, it checks the proof against its public inputs, not an ECDSA signature.
 //
 // How a simulated proof is built (5 elements of 32 bytes, like a real one: 4 proof elements + root):
 //   proof[0]     the seal: HMAC-SHA256(network key, public inputs) shifted right by 8 bits (a 248-bit
@@ -21,15 +21,23 @@
 // Without the network key nobody can make a proof (so a nonce the RP never signed never gets one), and a
 // proof cannot be changed after proving: a swapped signal_hash, nullifier, nonce or action no longer
 // matches its seal, nor does an altered element (all four are compared in constant time), and it fails
-// with `verification_error`. One HMAC per check (~6 µs): the stand-in verifies every local vote.
+// with `verification_error`.
 // What it cannot model: zero knowledge and sybil resistance. Anyone can simulate any number of humans —
 // which is what local mode is for; production never has a network key and never accepts these proofs
 // (the real portal verifies).
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from "node:crypto";
 import { hexToBytes, keccak256, toBytes, type Hex } from "viem";
 import { computeRpSignatureMessage } from "@worldcoin/idkit-core/signing";
+import {
+  canonicalFieldHex,
+  hashSignal,
+  type IdkitResponseItemV4,
+  type IdkitResultV4,
+  type ProofRefusalCode,
+  type RpContextWire,
+  type WorldIdProofSimulator,
+} from "../../voting";
 import { isSignedBy } from "./rp-signature";
-import { canonicalFieldHex, hashSignal } from "./world-id";
 
 export const SIMULATED_IDENTIFIER = "proof_of_human";
 export const SIMULATED_ISSUER_SCHEMA_ID = 1;
@@ -65,34 +73,12 @@ export function parseNetworkKey(hex: string): Uint8Array {
   return new Uint8Array(Buffer.from(digits, "hex"));
 }
 
-export interface RpContextWire {
-  rp_id: string;
-  nonce: string;
-  created_at: number;
-  expires_at: number;
-  signature: string;
-}
-
-export interface SimulatedResponseItem {
-  identifier: string;
-  signal_hash: string;
-  proof: string[];
-  nullifier: string;
-  issuer_schema_id: number;
-  expires_at_min: number;
-}
-
-/** IDKit's `IDKitResultV4` (protocol 4.0 uniqueness proof). */
-export interface SimulatedIdkitResult {
-  protocol_version: "4.0";
-  nonce: string;
-  action: string;
-  environment: string;
-  responses: SimulatedResponseItem[];
-}
+export type { RpContextWire };
+export type SimulatedResponseItem = IdkitResponseItemV4;
+export type SimulatedIdkitResult = IdkitResultV4;
 
 /** Why the simulated World App / network refused to make a proof (IDKit's request-flow error codes). */
-export type SimulationErrorCode = "malformed_request" | "rp_signature_expired" | "invalid_rp_signature" | "unknown_rp";
+export type SimulationErrorCode = ProofRefusalCode;
 
 export class SimulationError extends Error {
   override name = "SimulationError";
@@ -234,10 +220,24 @@ export function simulateWorldIdProof(input: {
   };
 }
 
+/** The simulated World App for the local-mode endpoint: refusals are answers, not exceptions. */
+export function proofSimulator(network: SimulatedWorldIdNetwork, environment: "production" | "staging"): WorldIdProofSimulator {
+  return {
+    prove(request) {
+      try {
+        return { made: true, result: simulateWorldIdProof({ network, ...request, environment }) };
+      } catch (error) {
+        if (error instanceof SimulationError) return { made: false, code: error.code, message: error.message };
+        throw error;
+      }
+    },
+  };
+}
+
 export type SimulatedProofCheck = { ok: true; nullifier: string } | { ok: false; code: string; detail: string };
 
 /**
- * The portal stand-in's proof check for one response item of a 4.0 result: well formed, sealed by the
+ * The simulated portal's proof check for one response item of a 4.0 result: well formed, sealed by the
  * simulated network for exactly these public inputs (rp_id, nonce, action, signal_hash, nullifier,
  * issuer_schema_id, expires_at_min, root), for the known root, credential still valid.
  */

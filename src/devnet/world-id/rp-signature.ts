@@ -1,26 +1,24 @@
 // Checks that a relying party's signature on a World ID proof request (EIP-191 over IDKit's rp message)
-// was made by a known address — what the simulated World ID network (src/voting/world-id-simulator.ts)
-// does before it makes a proof, as World App and the OPRF nodes do in World ID 4 (local mode only; the
-// portal stand-in's verify never checks an ECDSA signature).
+// was made by a known address — what the simulated World ID network (./simulator.ts) does before it makes
+// a proof, as World App and the OPRF nodes do in World ID 4.
 //
 // The answer is exactly that of recovering the signer (viem's recoverMessageAddress) and comparing
-// addresses, but fast: the first good signature of an address is recovered once, and its public key Q is
-// kept with precomputed multiples; every later signature (r, s, v) over digest z is then checked as an
-// ECDSA verification against Q, R = (z/s)·G + (r/s)·Q with R.x = r and R.y's parity = v's recovery bit
-// (recovery with v yields Q iff exactly that holds). Two fixed-base multiplications instead of a
-// variable-base one, and no dynamic import per call (viem loads noble lazily on every recovery): about
-// 20× less CPU per simulated proof in local mode, where the simulator runs inside the server.
+// addresses: the first good signature of an address is recovered once, and its public key Q is kept with
+// precomputed multiples; every later signature (r, s, v) over digest z is then checked as an ECDSA
+// verification against Q, R = (z/s)·G + (r/s)·Q with R.x = r and R.y's parity = v's recovery bit
+// (recovery with v yields Q iff exactly that holds). The simulator runs inside the local server, once
+// per simulated vote, so it should not cost a full recovery each time.
 import { invert, mod } from "@noble/curves/abstract/modular";
 import { secp256k1 } from "@noble/curves/secp256k1";
 import { hashMessage, hexToBigInt } from "viem";
 import { publicKeyToAddress } from "viem/accounts";
+import { BoundedMap } from "../../lib/bounded-map";
 
 type Point = InstanceType<typeof secp256k1.ProjectivePoint>;
 
 const N = secp256k1.CURVE.n;
-const MAX_KEYS = 16;
 /** Lower-case address → its public key, with precomputed multiples (only keys proven by a recovery). */
-const keys = new Map<string, Point>();
+const keys = new BoundedMap<string, Point>(16);
 
 export interface RecoverableSignature {
   r: bigint;
@@ -51,7 +49,6 @@ export function isSignedBy(message: Uint8Array, signature: RecoverableSignature,
   if (!known) {
     const recovered = recover(digest, signature, recovery);
     if (!recovered || publicKeyToAddress(`0x${recovered.toHex(false)}`).toLowerCase() !== key) return false;
-    if (keys.size >= MAX_KEYS) keys.delete(keys.keys().next().value as string);
     keys.set(key, recovered.precompute(8, false));
     return true;
   }

@@ -1,10 +1,10 @@
-// The World ID portal stand-in (src/voting/world-id-standin.ts) as a process of its own:
-//   npx tsx src/voting/world-id-standin-cli.ts --rp-id rp_x --network-key HEX(32 bytes) [--app-id app_x]
+// The World ID portal stand-in (./standin.ts) as a process of its own:
+//   npx tsx src/devnet/world-id/standin-cli.ts --rp-id rp_x --network-key HEX(32 bytes) [--app-id app_x]
 //       [--port N] [--host H] [--environment production|staging]
 // A file of its own so that bundling the service (`npm run build`) never bundles a second entry point.
 import { parseArgs } from "node:util";
-import { parseNetworkKey } from "./world-id-simulator";
-import { startWorldIdStandin } from "./world-id-standin";
+import { parseNetworkKey } from "./simulator";
+import { startWorldIdStandin } from "./standin";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
