@@ -10,7 +10,7 @@ import { loadConfig } from "../src/config";
 import { openSqliteStore } from "../src/db/sqlite";
 import type { PayoutRow } from "../src/db/schema";
 import { formatUsdc } from "../src/payment/pricing";
-import { listParked, releaseParked, retryParked } from "../src/payouts/operator";
+import { listParked, releaseParked, retryParked } from "../src/payouts";
 
 const USAGE = "usage: npm run payouts -- list | retry <payoutId> | release <payoutId>";
 

@@ -7,7 +7,7 @@
 //     parks the payout if the token refuses it later.
 import { privateKeyToAccount } from "viem/accounts";
 import type { Config } from "../config";
-import type { EnabledNetwork, NetworkSpec } from "../payment/networks";
+import type { EnabledNetwork, NetworkSpec } from "../payment";
 import type { BlacklistCheck } from "./blacklist-cache";
 import { payoutRuleError } from "./errors";
 

@@ -1,6 +1,7 @@
 // The token's blacklist as the vote path asks it: cached per address for a short while, answered within
 // a short deadline, and "unknown" (not refused) whenever the chain cannot say — a chain outage must never
 // block votes. The payout job's parking is the backstop for anything let through.
+import { BoundedMap } from "../lib/bounded-map";
 
 /** true / false as the token said; undefined: unknown (no blacklist on this token, RPC error, too slow). */
 export interface BlacklistCheck {
@@ -27,7 +28,7 @@ export function cachedBlacklist(lookup: (address: `0x${string}`) => Promise<bool
   const timeoutMs = options.timeoutMs ?? BLACKLIST_LOOKUP_TIMEOUT_MS;
   const maxEntries = options.maxEntries ?? MAX_ENTRIES;
   const now = options.now ?? Date.now;
-  const cache = new Map<string, { value: boolean | undefined; expiresAt: number }>();
+  const cache = new BoundedMap<string, { value: boolean | undefined; expiresAt: number }>(maxEntries);
   let lastErrorReportAt = -Infinity;
 
   const ask = async (address: `0x${string}`): Promise<boolean | undefined> => {
@@ -54,9 +55,8 @@ export function cachedBlacklist(lookup: (address: `0x${string}`) => Promise<bool
       const cached = cache.get(key);
       if (cached && cached.expiresAt > now()) return cached.value;
       const value = await ask(key as `0x${string}`);
+      // Re-inserted, so the map's oldest entry stays the one looked up longest ago.
       cache.delete(key);
-      // Insertion order is age order: drop the oldest when full.
-      if (cache.size >= maxEntries) cache.delete(cache.keys().next().value!);
       cache.set(key, { value, expiresAt: now() + ttlMs });
       return value;
     },

@@ -21,7 +21,8 @@ import { randomUUID } from "node:crypto";
 import type { Hex } from "viem";
 import type { PayoutRow } from "../db/schema";
 import { isUniqueViolation, type Store } from "../db/store";
-import { formatUsdc } from "../payment/pricing";
+import { serialRunner } from "../lib/serial-runner";
+import { formatUsdc } from "../payment";
 import { describeChainError, isExecutionRevert, revertReason, type Address, type PayoutChain, type PayoutReceipt, type TransferPlan } from "./chain";
 import {
   addressesOverThreshold,
@@ -466,44 +467,28 @@ export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
   };
 
   // One runner per network: a kick during a round asks for one more round after it.
-  const runners = new Map<string, { running: Promise<void> | undefined; again: boolean }>();
-  const runNetwork = (n: PayoutNetwork): Promise<void> => {
-    let runner = runners.get(n.network);
-    if (!runner) {
-      runner = { running: undefined, again: false };
-      runners.set(n.network, runner);
-    }
-    if (controller.signal.aborted) return Promise.resolve();
-    if (runner.running) {
-      runner.again = true;
-      return runner.running;
-    }
-    const r = runner;
-    r.running = (async () => {
-      do {
-        r.again = false;
-        await round(n).catch((error: unknown) =>
-          log(`payout round on ${n.label} failed: ${error instanceof Error ? error.message : String(error)}`, { level: "error", network: n.network }),
-        );
-        await refreshParked(n).catch(() => undefined); // a database hiccup leaves the previous figures
-      } while (r.again && !controller.signal.aborted);
-    })().finally(() => {
-      r.running = undefined;
-    });
-    return r.running;
-  };
+  const runners = new Map(
+    deps.networks.map((n) => [
+      n.network,
+      serialRunner(
+        // A database hiccup in refreshParked leaves the previous figures.
+        () => round(n).finally(() => refreshParked(n).catch(() => undefined)),
+        (error) => log(`payout round on ${n.label} failed: ${error instanceof Error ? error.message : String(error)}`, { level: "error", network: n.network }),
+      ),
+    ]),
+  );
 
   return {
     networks: deps.networks,
     thresholdAtomic: deps.thresholdAtomic,
     async kick(network) {
-      await Promise.all(deps.networks.filter((n) => network === undefined || n.network === network).map(runNetwork));
+      await Promise.all([...runners].filter(([name]) => network === undefined || name === network).map(([, runner]) => runner.run()));
     },
     health: () =>
       Object.fromEntries([...healthByNetwork].map(([network, health]) => [network, { ...health, parked: parkedByNetwork.get(network) ?? NOTHING_PARKED }])),
     async stop() {
       controller.abort();
-      await Promise.all([...runners.values()].map((r) => r.running));
+      await Promise.all([...runners.values()].map((runner) => runner.stop()));
     },
   };
 }

@@ -423,3 +423,8 @@ export async function payoutSummaries(db: Kysely<Database>, address: string, rec
   for (const row of parked) entry(row.network).parked.push(row);
   return out;
 }
+
+/** The address's rewarded votes and accrued total per network (reward_balances, kept by the vote write). */
+export function findRewardBalances(db: Kysely<Database>, address: string) {
+  return db.selectFrom("reward_balances").selectAll().where("address", "=", address).orderBy("network").execute();
+}

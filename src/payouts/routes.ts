@@ -1,68 +1,129 @@
-// POST /api/v1/voter/payouts: a voter asks for their unpaid balance now. Anyone may ask for a balance
-// that reached the threshold (PAYOUT_THRESHOLD_ATOMIC); a smaller one costs more gas than it pays, so it
-// is paid on request only when the address itself signed the request (request-signature.ts), else
-// 400 below_payout_threshold and nothing is claimed. The request only claims (one atomic batch per
-// network, see repo.ts); the payout job sends the transfer right after. Rate-limited per address (a
-// signed request counts apart, so signing after a refusal works at once); same-origin
-// (src/discovery/cors.ts keeps every /api/v1/voter/* write same-origin).
+// The payout routes, in the order the OpenAPI document lists them:
+//   GET  /api/v1/voter/rewards   an address's payouts, for anyone (rewards-public.ts);
+//   POST /api/v1/voter/rewards   its rewards in full, for its owner (signed: rewards-owner.ts);
+//   POST /api/v1/voter/payouts   a voter asks for their unpaid balance now.
+// Anyone may ask for a balance that reached the threshold (PAYOUT_THRESHOLD_ATOMIC); a smaller one costs
+// more gas than it pays, so it is paid on request only when the address itself signed the request
+// (request-signature.ts), else 400 below_payout_threshold and nothing is claimed. The request only claims
+// (one atomic batch per network, see repo.ts); the payout job sends the transfer right after. Limited per
+// address (a signed request counts apart, so signing after a refusal works at once). The two writes stay
+// same-origin: their routes do not open themselves to browsers on other origins (src/http/cors.ts).
 import { randomUUID } from "node:crypto";
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import type { Store } from "../db/store";
+import { createRouter, type AppEnv } from "../http/app-env";
 import { ApiError, errorBody } from "../http/errors";
 import { ErrorResponse } from "../http/openapi-shapes";
 import { createRateLimiter } from "../http/rate-limit";
-import type { NetworkSpec } from "../payment/networks";
-import { formatUsdc } from "../payment/pricing";
-import type { PayoutCrashPoint, PayoutWorker } from "./job";
+import type { RouteGuards } from "../http/route-guards";
+import { EvmAddress } from "../lib/address";
+import { formatUsdc, type NetworkSpec } from "../payment";
 import { payoutRuleError } from "./errors";
+import type { PayoutCrashPoint, PayoutWorker } from "./job";
 import { claimPayout, findOpenPayouts, findPayout, unpaidByNetwork } from "./repo";
 import { payoutRequestMessage, verifyPayoutRequestSignature } from "./request-signature";
-import { PayoutRequestBody, PayoutRequestResponse } from "./schema";
+import { OwnerRewardsBody, provenOwner } from "./rewards-owner";
+import { PublicRewardsResponse, publicRewards } from "./rewards-public";
+import { rewardsOf } from "./rewards-view";
+import { PayoutRequestBody, PayoutRequestResponse, RewardsQuery, RewardsResponse } from "./schema";
 import { payoutView } from "./views";
 
 export const PAYOUTS_PATH = "/api/v1/voter/payouts";
+export const REWARDS_PATH = "/api/v1/voter/rewards";
 /** One payout request per address per minute. */
 export const PAYOUT_REQUEST_WINDOW_MS = 60_000;
 
-export interface PayoutRoutesDeps {
+export interface PayoutsRoutesDeps {
   store: Store;
   /** undefined → no network can pay (503 payouts_not_configured when there is something to pay). */
   worker: PayoutWorker | undefined;
   knownNetworks: readonly NetworkSpec[];
+  guards: RouteGuards;
   now: () => Date;
   crashPoint?: (point: PayoutCrashPoint) => void;
-  requestWindowMs?: number;
 }
 
-const json = <T>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+type Guard = MiddlewareHandler<AppEnv>;
 
-const requestPayoutRoute = createRoute({
-  method: "post",
-  path: PAYOUTS_PATH,
-  summary: "Ask for your unpaid rewards now",
-  description:
-    "Claims the address's whole unpaid balance on each network for a USDC transfer from the payout wallet, sent within " +
-    "seconds. Each rewarded vote is paid exactly once. A balance below the automatic threshold is paid only when the " +
-    "request is signed by the address (`message` + `signature`); unsigned, it is refused with 400 below_payout_threshold. " +
-    "At most one request per address per minute; a payout already on its way (or parked) is returned instead of a new one.",
-  request: { body: { content: { "application/json": { schema: PayoutRequestBody } }, required: true } },
-  responses: {
-    202: json(PayoutRequestResponse, "Payout(s) created; follow them in GET /api/v1/voter/rewards"),
-    200: json(PayoutRequestResponse, "Nothing to pay now (payouts lists those already on their way)"),
-    400: json(ErrorResponse, "Invalid address or message, or below_payout_threshold: an unsigned request for less than the threshold (nothing claimed)"),
-    403: json(ErrorResponse, "invalid_signature: the message was not signed by the payout address"),
-    429: json(ErrorResponse, "rate_limited: one request per address per minute"),
-    503: json(ErrorResponse, "payouts_not_configured: the unpaid balance is on a network without a payout wallet"),
-  },
-});
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 
-export function registerPayouts(app: OpenAPIHono, deps: PayoutRoutesDeps): void {
-  const { store } = deps;
-  const windowMs = deps.requestWindowMs ?? PAYOUT_REQUEST_WINDOW_MS;
+const publicRewardsRoute = (guard: Guard) =>
+  createRoute({
+    method: "get",
+    path: REWARDS_PATH,
+    middleware: [guard],
+    summary: "Payouts made to a payout address, per network (public)",
+    description:
+      "What anyone may see: per network where the address has had a payout, pending (a payout on its way) and paid " +
+      "(confirmed transfers), and the recent payouts with their transaction hashes. Nothing here changes when a vote is " +
+      "credited: the vote count, accrued and unpaid balances are for the owner (POST /api/v1/voter/rewards, signed).",
+    request: { query: RewardsQuery },
+    responses: { 200: json(PublicRewardsResponse, "The address's payouts"), 400: json(ErrorResponse, "Missing or invalid address") },
+  });
+
+const ownerRewardsRoute = (guard: Guard) =>
+  createRoute({
+    method: "post",
+    path: REWARDS_PATH,
+    middleware: [guard],
+    summary: "A payout address's rewards in full, for its owner (signed)",
+    description:
+      "The address's wallet signs (EIP-191 personal_sign) 'Quali rewards: show my balance\\nAddress: <address>\\nTimestamp: " +
+      "<ISO instant>' within 10 minutes. Answers what GET /api/v1/voter/rewards keeps private: the vote count, and per " +
+      "network accrued (every rewarded vote) = unpaid (not yet in a payout) + pending (a payout on its way) + paid " +
+      "(confirmed transfers), with the recent payouts. A wrong or stale signature is a 403 invalid_signature " +
+      "(details.reason: signer_mismatch, unrecoverable or expired).",
+    request: { body: { content: { "application/json": { schema: OwnerRewardsBody } }, required: true } },
+    responses: {
+      200: json(RewardsResponse, "The owner's view of the address's rewards"),
+      400: json(ErrorResponse, "validation_error: malformed body, or a message that is not the expected three lines for this address"),
+      403: json(ErrorResponse, "invalid_signature: not signed by the address (signer_mismatch, unrecoverable) or not recent (expired)"),
+    },
+  });
+
+const requestPayoutRoute = (guard: Guard) =>
+  createRoute({
+    method: "post",
+    path: PAYOUTS_PATH,
+    middleware: [guard],
+    summary: "Ask for your unpaid rewards now",
+    description:
+      "Claims the address's whole unpaid balance on each network for a USDC transfer from the payout wallet, sent within " +
+      "seconds. Each rewarded vote is paid exactly once. A balance below the automatic threshold is paid only when the " +
+      "request is signed by the address (`message` + `signature`); unsigned, it is refused with 400 below_payout_threshold. " +
+      "At most one request per address per minute; a payout already on its way (or parked) is returned instead of a new one.",
+    request: { body: { content: { "application/json": { schema: PayoutRequestBody } }, required: true } },
+    responses: {
+      202: json(PayoutRequestResponse, "Payout(s) created; follow them in GET /api/v1/voter/rewards"),
+      200: json(PayoutRequestResponse, "Nothing to pay now (payouts lists those already on their way)"),
+      400: json(ErrorResponse, "Invalid address or message, or below_payout_threshold: an unsigned request for less than the threshold (nothing claimed)"),
+      403: json(ErrorResponse, "invalid_signature: the message was not signed by the payout address"),
+      429: json(ErrorResponse, "rate_limited: one request per address per minute"),
+      503: json(ErrorResponse, "payouts_not_configured: the unpaid balance is on a network without a payout wallet"),
+    },
+  });
+
+export function payoutsRoutes(deps: PayoutsRoutesDeps): OpenAPIHono<AppEnv> {
+  const { store, guards } = deps;
+  const router = createRouter();
+  const windowMs = PAYOUT_REQUEST_WINDOW_MS;
   const limiter = createRateLimiter({ name: "voter-payouts", limit: 1, windowMs, key: () => undefined });
   const label = (network: string) => deps.knownNetworks.find((spec) => spec.network === network)?.label ?? network;
 
-  app.openapi(requestPayoutRoute, async (c) => {
+  router.openapi(publicRewardsRoute(guards.api), async (c) => {
+    // Checked here rather than by the query schema: the 400 names the address whatever was wrong with it.
+    const parsed = EvmAddress.safeParse(c.req.valid("query").address ?? "");
+    if (!parsed.success) throw new ApiError(400, "validation_error", "address: must be a 0x-prefixed 20-byte address.", "address");
+    return c.json(publicRewards(await rewardsOf(store.db, parsed.data, label)), 200);
+  });
+
+  router.openapi(ownerRewardsRoute(guards.voterWrite), async (c) => {
+    const address = await provenOwner(c.req.valid("json"), deps.now());
+    return c.json(await rewardsOf(store.db, address, label), 200);
+  });
+
+  router.openapi(requestPayoutRoute(guards.voterWrite), async (c) => {
     const body = c.req.valid("json");
     const address = body.address;
     const now = deps.now();
@@ -162,4 +223,6 @@ export function registerPayouts(app: OpenAPIHono, deps: PayoutRoutesDeps): void 
       200,
     );
   });
+
+  return router;
 }

@@ -1,7 +1,8 @@
-// Request and response shapes of POST /api/v1/voter/payouts, shared by the route and the OpenAPI document.
+// Request and response shapes of the payout routes (POST /api/v1/voter/payouts, GET and POST
+// /api/v1/voter/rewards), shared by the routes and the OpenAPI document.
 import { z } from "@hono/zod-openapi";
-import { EvmAddress } from "../voting/schema";
-import { PayoutView } from "./views";
+import { EvmAddress, WalletSignature } from "../lib/address";
+import { RewardPayoutFields, PayoutView } from "./views";
 
 export const PayoutRequestBody = z
   .strictObject({
@@ -13,11 +14,7 @@ export const PayoutRequestBody = z
         "'Quali payout request', 'Address: <address>', 'Timestamp: <ISO instant within 10 minutes>'.",
       example: "Quali payout request\nAddress: 0x1111111111111111111111111111111111111111\nTimestamp: 2026-11-23T10:00:00.000Z",
     }),
-    signature: z
-      .string()
-      .regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte 0x-hex signature")
-      .optional()
-      .openapi({ description: "EIP-191 personal_sign of `message` by the payout address.", example: "0x…" }),
+    signature: WalletSignature.optional().openapi({ description: "EIP-191 personal_sign of `message` by the payout address.", example: "0x…" }),
   })
   .openapi("VoterPayoutRequest");
 
@@ -28,3 +25,26 @@ export const PayoutRequestResponse = z
     message: z.string(),
   })
   .openapi("VoterPayoutRequestResult");
+
+export const RewardsQuery = z.object({ address: z.string().optional().openapi({ example: "0x1111111111111111111111111111111111111111" }) });
+
+/** An address's rewards in full: what its owner sees (POST, signed); the public GET shows a cut of it. */
+export const RewardsResponse = z
+  .object({
+    address: z.string(),
+    totalVotes: z.number().int(),
+    rewards: z.array(
+      z.object({
+        network: z.string(),
+        networkLabel: z.string(),
+        votes: z.number().int(),
+        accruedAtomic: z.string(),
+        accruedUsdc: z.number(),
+        // accrued = unpaid + pending + paid.
+        ...RewardPayoutFields,
+      }),
+    ),
+  })
+  .openapi("VoterRewards");
+
+export type Rewards = z.infer<typeof RewardsResponse>;

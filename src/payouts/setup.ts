@@ -1,63 +1,29 @@
 // Which networks pay voters, from which wallet, over which RPC — built once by the Node entry point.
 //
-// Local mode: the devnet, paid from dev account 500 of anvil's public mnemonic (DEV_ROLES uses 0
-// facilitator, 1 payTo, 2… payers, 1000 token admin), which gets 1 ETH of gas when below it and
-// 1,000 test USDC the first time it is seen (a mint is looked up in the token's logs, so a restart or a
-// second server on the same chain never mints again). PAYOUT_PRIVATE_KEY replaces it (not funded).
 // Production: Base and World Chain, each with PAYOUT_PRIVATE_KEY_<NETWORK> or PAYOUT_PRIVATE_KEY and
 // RPC_URL_<NETWORK>; a network without both has payouts off (logged at startup, paused in /healthz),
-// and rewards keep accruing in the ledger until it is configured.
+// and rewards keep accruing in the ledger until it is configured. Local mode pays on the devnet instead
+// (src/devnet/payout-wallet.ts builds that network and hands it to startPayouts).
 import type { Hex } from "viem";
 import type { Config } from "../config";
-import type { Devnet } from "../devnet/devnet";
-import { devAccount, ensureGas, hasBeenMintedTo, mintUsdc } from "../devnet/chain";
-import { BASE, WORLD_CHAIN, type EnabledNetwork, type NetworkSpec } from "../payment/networks";
+import { BASE, WORLD_CHAIN, type EnabledNetwork, type NetworkSpec } from "../payment";
 import { describeChainError, viemPayoutChain } from "./chain";
 import { configuredOwnAddresses, payoutAddressPolicy, type PayoutAddressPolicy } from "./address-policy";
 import { cachedBlacklist } from "./blacklist-cache";
 import type { Store } from "../db/store";
 import { createPayoutWorker, schedulePayouts, type PayoutCrashPoint, type PayoutLog, type PayoutNetwork, type PayoutWorker } from "./job";
 
-/** The devnet payout wallet: a dev-mnemonic account no other role uses. */
-export const DEVNET_PAYOUT_ACCOUNT_INDEX = 500;
-/** Minted once to the devnet payout wallet: 1,000 USDC = two million votes. */
-export const DEVNET_PAYOUT_FUNDING_ATOMIC = 1_000_000_000n;
-
-export interface PayoutNetworkOptions {
+export interface ProductionPayoutNetworkOptions {
   config: Config;
-  devnet: Devnet | undefined;
   /** Networks enabled for payment in this deployment (production testnets appear here). */
   paymentNetworks: readonly EnabledNetwork[];
   log: PayoutLog;
 }
 
-export async function payoutNetworks(options: PayoutNetworkOptions): Promise<PayoutNetwork[]> {
-  const { config, devnet, log } = options;
+export function productionPayoutNetworks(options: ProductionPayoutNetworkOptions): PayoutNetwork[] {
+  const { config, log } = options;
   const settings = config.payouts;
   const out: PayoutNetwork[] = [];
-  if (devnet) {
-    const dev = devAccount(DEVNET_PAYOUT_ACCOUNT_INDEX);
-    const privateKey = (settings.privateKey ?? dev.privateKey) as Hex;
-    const chain = viemPayoutChain({
-      network: devnet.network,
-      chainId: devnet.chainId,
-      rpcUrl: devnet.rpcUrl,
-      token: devnet.asset,
-      privateKey,
-      pollIntervalMs: 100,
-    });
-    if (!settings.privateKey) {
-      await ensureGas(devnet.rpcUrl, dev.address);
-      if (!(await hasBeenMintedTo(devnet.rpcUrl, devnet.asset, dev.address))) {
-        await mintUsdc(devnet.rpcUrl, devnet.minter.privateKey, devnet.asset, dev.address, DEVNET_PAYOUT_FUNDING_ATOMIC);
-        await devnet.saveState();
-      }
-    }
-    log(`payouts: ${devnet.network} from ${chain.wallet}${settings.privateKey ? " (PAYOUT_PRIVATE_KEY)" : " (devnet payout account, funded once)"}`);
-    out.push({ network: devnet.network, label: "Local devnet", chain });
-    return out;
-  }
-
   const perNetwork: [NetworkSpec, string | undefined, string, string | undefined, string][] = [
     [BASE, settings.privateKeyBase, "PAYOUT_PRIVATE_KEY_BASE", config.payment.rpcUrlBase, "RPC_URL_BASE"],
     [WORLD_CHAIN, settings.privateKeyWorldChain, "PAYOUT_PRIVATE_KEY_WORLDCHAIN", config.payment.rpcUrlWorldChain, "RPC_URL_WORLDCHAIN"],
@@ -90,10 +56,15 @@ export async function payoutNetworks(options: PayoutNetworkOptions): Promise<Pay
   return out;
 }
 
-
-export interface StartPayoutsOptions extends PayoutNetworkOptions {
+export interface StartPayoutsOptions {
+  config: Config;
   store: Store;
+  /** Where voters are paid: productionPayoutNetworks(), or the devnet's network in local mode. */
+  networks: readonly PayoutNetwork[];
   now: () => Date;
+  log: PayoutLog;
+  /** After each confirmed payout (the devnet saves its chain state). */
+  onConfirmed?: () => Promise<void>;
 }
 
 export interface Payouts {
@@ -105,9 +76,8 @@ export interface Payouts {
   stop(): Promise<void>;
 }
 
-export async function startPayouts(options: StartPayoutsOptions): Promise<Payouts> {
-  const { config, devnet, log } = options;
-  const networks = await payoutNetworks(options);
+export function startPayouts(options: StartPayoutsOptions): Payouts {
+  const { config, log } = options;
   const crashAt = config.mode === "local" ? config.payouts.testCrashAt : undefined;
   const crashPoint = crashAt
     ? (point: PayoutCrashPoint) => {
@@ -116,13 +86,13 @@ export async function startPayouts(options: StartPayoutsOptions): Promise<Payout
     : undefined;
   const worker = createPayoutWorker({
     store: options.store,
-    networks,
+    networks: options.networks,
     thresholdAtomic: config.payouts.thresholdAtomic,
     minGasWei: config.payouts.minGasWei,
     now: options.now,
     log,
     ...(crashPoint ? { crashPoint } : {}),
-    ...(devnet ? { onConfirmed: devnet.saveState } : {}),
+    ...(options.onConfirmed ? { onConfirmed: options.onConfirmed } : {}),
   });
   let unschedule: (() => Promise<void>) | undefined;
   return {

@@ -1,8 +1,8 @@
-// The payout shapes shown to voters (GET /api/v1/voter/rewards and POST /api/v1/voter/payouts). No
-// import from src/voting: the voting schema imports these.
+// The payout shapes shown to voters: each payout (GET and POST /api/v1/voter/rewards, POST
+// /api/v1/voter/payouts) and the payout fields of a network's rewards (RewardsResponse in schema.ts).
 import { z } from "@hono/zod-openapi";
 import type { PayoutRow } from "../db/schema";
-import { usdcNumber } from "../payment/pricing";
+import { usdcNumber } from "../payment";
 
 export const PayoutView = z
   .object({
