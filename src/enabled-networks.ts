@@ -2,15 +2,7 @@
 // addresses, and their testnets behind X402_ENABLE_TESTNETS; and the chain readers that confirm their
 // payments. Runtime-free, for both entry points.
 import type { Config } from "./config";
-import { viemChainReader, type ChainReader } from "./payment/chain-reader";
-import {
-  BASE,
-  BASE_SEPOLIA,
-  WORLD_CHAIN,
-  WORLD_CHAIN_SEPOLIA,
-  type EnabledNetwork,
-  type NetworkSpec,
-} from "./payment/networks";
+import { viemChainReader, type ChainReader, BASE, BASE_SEPOLIA, WORLD_CHAIN, WORLD_CHAIN_SEPOLIA, type EnabledNetwork, type NetworkSpec } from "./payment";
 
 export function productionNetworks(config: Config): EnabledNetwork[] {
   const { payToBase, payToWorldChain, enableTestnets } = config.payment;

@@ -4,7 +4,7 @@
 // (EIP-1193 window.ethereum), or takes a signature made elsewhere (any wallet, or `cast wallet sign`).
 import { api, errorCode, h, say, shortAddress } from "./common.js";
 
-/** The exact message POST /api/v1/voter/rewards accepts (src/voting/rewards-owner.ts), valid 10 minutes. */
+/** The exact message POST /api/v1/voter/rewards accepts (src/payouts/rewards-owner.ts), valid 10 minutes. */
 function ownerMessage(address, at = new Date()) {
   return `Quali rewards: show my balance\nAddress: ${address}\nTimestamp: ${at.toISOString()}`;
 }

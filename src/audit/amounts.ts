@@ -1,5 +1,5 @@
 // Atomic USDC amounts as the database stores them (decimal TEXT), read without ever going through floats.
-import { formatUsdc } from "../payment/pricing";
+import { formatUsdc } from "../payment";
 
 const ATOMIC = /^\d{1,30}$/;
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
 import type { Config } from "../config";
 import { productionNetworks, productionRpcUrl } from "../enabled-networks";
-import { BASE, WORLD_CHAIN } from "../payment/networks";
+import { BASE, WORLD_CHAIN } from "../payment";
 import type { Address, AuditTarget, SkippedNetwork } from "./types";
 
 /** The audit cannot start: a missing or invalid variable or file, named in the message. */

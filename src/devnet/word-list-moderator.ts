@@ -4,7 +4,7 @@
 // explicit list of threat phrases. It does NOT understand hate, harassment or violence in general,
 // and it does NOT look at images at all: image params are reported back as unchecked.
 import { RegExpMatcher, englishDataset, englishRecommendedTransformers } from "obscenity";
-import { flaggedVerdict, type ModerationInput, type ModerationVerdict, type Moderator } from "./moderator.js";
+import { flaggedVerdict, type ModerationInput, type ModerationVerdict, type Moderator } from "../moderation";
 
 /**
  * Threat phrases the profanity dataset cannot know about. Kept deliberately small: each entry is a

@@ -1,8 +1,8 @@
 // /agents.md and /llms.txt: the agent-facing contract for THIS deployment, rendered once from the
 // templates below with its public base URL and the networks and USDC contracts it accepts.
 // Templates live in code (not files) so the same module works where there is no file system (Workers).
-import type { EnabledNetwork } from "../payment/networks";
-import { DAY_MS, DEFAULT_MAX_EXPIRY_LEAD_MS, exampleExpiresAt, expiryWindowText } from "../polls/expiry";
+import type { EnabledNetwork } from "../payment";
+import { DAY_MS, DEFAULT_MAX_EXPIRY_LEAD_MS, exampleExpiresAt, expiryWindowText } from "../polls";
 import { MAX_POLL_COST_ATOMIC, spendControlsSnippet } from "./guidance";
 
 export interface AgentDocsOptions {

@@ -6,11 +6,8 @@
 // not an IP, not localhost. We are stricter on iconUrl (https only), as the contract asks.
 import { z } from "@hono/zod-openapi";
 import { isValidIconUrl, isValidServiceName, sanitizeTags } from "@x402/extensions/bazaar";
-import type { NetworkSpec } from "../payment/networks";
-import type { ServiceMetadata } from "../payment/payment-server";
-import { pollPrice, usdcNumber } from "../payment/pricing";
-import { DEFAULT_MAX_EXPIRY_LEAD_MS } from "../polls/expiry";
-import { CreatePollBody, CreatePollResponse, EXAMPLE_MAX_RESPONSES, exampleCreatePollBody } from "../polls/schema";
+import { type NetworkSpec, type ServiceMetadata, pollPrice, usdcNumber } from "../payment";
+import { DEFAULT_MAX_EXPIRY_LEAD_MS, CreatePollBody, CreatePollResponse, EXAMPLE_MAX_RESPONSES, exampleCreatePollBody } from "../polls";
 
 export const SERVICE_NAME = "Quali";
 export const SERVICE_TAGS = ["taste", "polls", "feedback", "world-id", "agents"] as const;
@@ -38,7 +35,7 @@ const FORMAT_HINTS: Record<string, string> = {
 /**
  * The shape of an ISO 8601 date-time with seconds and a zone: what we accept is a subset (zod also checks
  * the ranges — month 13, Feb 30 — and answers a clear 400), so nothing we accept fails it. zod's own
- * pattern says the same in ~350 characters, carried by every 402 twice (body and base64 header).
+ * pattern says the same at several times the length, and every 402 carries it twice (body and base64 header).
  */
 export const DATE_TIME_SHAPE = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$";
 
@@ -51,7 +48,7 @@ const SAFE_INTEGER_BOUNDS = new Set([Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_IN
 
 /**
  * A zod schema as a self-contained JSON Schema (draft 2020-12) to embed in the bazaar declaration, in
- * as few bytes as say the same thing: every 402 and every quote carries it (issue 8).
+ * as few bytes as say the same thing: every 402 and every quote carries it.
  * - `format` is moved into the description: Ajv inside @x402/extensions (and other bazaar validators)
  *   runs without ajv-formats and logs `unknown format "date-time" ignored` for every format it meets.
  *   A request date-time keeps the pattern it declares (expiresAt's, the expiry rule's shape); zod's own

@@ -2,10 +2,8 @@
 // every deployment (the committed openapi.json equals the served one, servers aside), so it names
 // paths, never a host; /agents.md carries the deployment-specific details (base URL, networks, assets).
 // Keep it under 4,000 characters: x402scan/@agentcash/discovery warn above that (zero-hop budgets).
-import type { NetworkSpec } from "../payment/networks";
-import { DEFAULT_MAX_EXPIRY_LEAD_MS, expiryWindowText } from "../polls/expiry";
-import { MAX_RESPONSES } from "../polls/schema";
-import { pollPrice } from "../payment/pricing";
+import { type NetworkSpec, pollPrice } from "../payment";
+import { DEFAULT_MAX_EXPIRY_LEAD_MS, expiryWindowText, MAX_RESPONSES } from "../polls";
 
 /** The most one poll can cost, in atomic USDC: a safe per-payment cap for an agent's client. */
 export const MAX_POLL_COST_ATOMIC = pollPrice(MAX_RESPONSES).costAtomic.toString();

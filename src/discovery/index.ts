@@ -1,12 +1,12 @@
 // Discovery: how agents and crawlers find, understand and pay this service with no human in
-// between. Registers the CORS policy (first, so it wraps every route), /openapi.json (generated
-// lazily from every route registered by then, once), /agents.md, /llms.txt, /docs and /favicon.ico.
+// between: /openapi.json (generated once, on first request, from every route of the whole app),
+// /agents.md, /llms.txt, /docs and /favicon.ico.
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import { createRouter, type AppEnv } from "../http/app-env";
 import type { Mode } from "../config";
-import type { PaymentServer } from "../payment/payment-server";
+import type { PaymentServer } from "../payment";
 import { renderAgentsMarkdown, renderLlmsTxt } from "./agent-docs";
 import type { DiscoveryAssets } from "./assets";
-import { corsPolicy } from "./cors";
 import { DOCS_ASSET_PREFIX, DOCS_INIT_JS, docsHtml } from "./docs-page";
 import { buildOpenApiDocument, undocumentedApiRoutes } from "./openapi";
 
@@ -21,21 +21,19 @@ export interface DiscoveryDeps {
   log?: (message: string) => void;
 }
 
-// Any OpenAPIHono, whatever its Env.
-type AnyOpenAPIHono = OpenAPIHono<any, any, any>;
-
 const LONG_CACHE = "public, max-age=31536000, immutable";
 const SHORT_CACHE = "public, max-age=300";
 
-export function registerDiscovery(app: AnyOpenAPIHono, deps: DiscoveryDeps): void {
-  app.use("*", corsPolicy());
-
+/** `documented` is the whole app, read when /openapi.json is first asked for (every route is mounted by then). */
+export function discoveryRoutes(deps: DiscoveryDeps, documented: () => OpenAPIHono<AppEnv>): OpenAPIHono<AppEnv> {
+  const app = createRouter();
   let openApiJson: string | undefined;
   app.get("/openapi.json", (c) => {
     // Built on first request, when every feature has registered its routes; then served from memory.
     if (openApiJson === undefined) {
-      const document = buildOpenApiDocument(app, { publicBaseUrl: deps.publicBaseUrl });
-      const missing = undocumentedApiRoutes(app.routes, document);
+      const whole = documented();
+      const document = buildOpenApiDocument(whole, { publicBaseUrl: deps.publicBaseUrl });
+      const missing = undocumentedApiRoutes(whole.routes, document);
       if (missing.length) {
         deps.log?.(`openapi: routes missing from /openapi.json (declare them with createRoute + app.openapi): ${missing.join(", ")}`);
       }
@@ -60,7 +58,7 @@ export function registerDiscovery(app: AnyOpenAPIHono, deps: DiscoveryDeps): voi
   );
 
   const assets = deps.assets;
-  if (!assets) return;
+  if (!assets) return app;
   const html = docsHtml(assets.swaggerUiVersion);
   const versioned = `${DOCS_ASSET_PREFIX}/${assets.swaggerUiVersion}`;
   app.get("/docs", (c) => c.html(html, 200, { "Cache-Control": SHORT_CACHE }));
@@ -77,4 +75,8 @@ export function registerDiscovery(app: AnyOpenAPIHono, deps: DiscoveryDeps): voi
   app.get("/favicon.ico", (c) =>
     c.body(assets.favicon, 200, { "Content-Type": "image/x-icon", "Cache-Control": "public, max-age=86400" }),
   );
+  return app;
 }
+
+export type { DiscoveryAssets } from "./assets";
+export { discoveryMetadata } from "./declaration";

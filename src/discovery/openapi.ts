@@ -6,9 +6,9 @@
 // The document is deployment-neutral except `servers`: the committed openapi.json is this document
 // without `servers` (npm run openapi), and a test regenerates and compares it.
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { pollPrice, USDC_DECIMALS } from "../payment/pricing";
-import { POLLS_PATH } from "../payment/payment-server";
-import { MAX_RESPONSES, MIN_RESPONSES } from "../polls/schema";
+import { pollPrice, USDC_DECIMALS } from "../payment";
+import { POLLS_PATH } from "../polls";
+import { MAX_RESPONSES, MIN_RESPONSES } from "../polls";
 import { X_GUIDANCE } from "./guidance";
 
 type DocumentConfig = Parameters<OpenAPIHono["getOpenAPI31Document"]>[0];
@@ -180,7 +180,8 @@ export function undocumentedApiRoutes(
   const paths = isObject(document.paths) ? document.paths : {};
   const missing = new Set<string>();
   for (const { method, path } of routes) {
-    if (method === "ALL" || !path.startsWith("/api/")) continue;
+    // ALL: middleware; OPTIONS: CORS preflights, which OpenAPI does not document.
+    if (method === "ALL" || method === "OPTIONS" || !path.startsWith("/api/")) continue;
     const openApiPath = path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, "{$1}");
     const item = paths[openApiPath];
     if (!isObject(item) || !isObject(item[method.toLowerCase()])) missing.add(`${method} ${openApiPath}`);

@@ -7,5 +7,4 @@ export {
   type Moderator,
 } from "./moderator.js";
 export { createOpenAIModerator, type OpenAIModeratorOptions } from "./openai.js";
-export { createWordListModerator, THREAT_PHRASES } from "./word-list.js";
 export { moderationInputFromPoll, type ModeratablePoll } from "./input.js";

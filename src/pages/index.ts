@@ -1,11 +1,12 @@
-// The human pages (issue 4): the voter feed, a poll's voting page, the owner's results page and the
+// The human pages: the voter feed, a poll's voting page, the owner's results page and the
 // rewards page. They are static files in public/ (plain HTML, CSS and ES modules, no build step) that
 // call the JSON API under /api/v1; this module only routes to them and sets their cache headers.
 //
 // The files themselves come from `staticFiles`, a platform handler that serves a file by request path
 // after mapping page routes through `pageFileFor` (Node: serveStatic in ./static-node.ts; Workers: the
 // ASSETS binding). The app never touches the file system itself. Without it the pages answer 404.
-import type { Hono, MiddlewareHandler } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
+import type { AppEnv } from "../http/app-env";
 
 /**
  * Browser builds served straight from installed npm packages at /vendor/<name>/<version>/<file> (no
@@ -76,15 +77,14 @@ function withCache(cacheControl: string, serve: MiddlewareHandler): MiddlewareHa
   };
 }
 
-// Any Hono app, whatever its Env.
-type AnyHono = Hono<any, any, any>;
-
-export function registerPages(app: AnyHono, deps: PagesDeps): void {
+export function pagesRoutes(deps: PagesDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   const files = deps.staticFiles;
-  if (!files) return;
+  if (!files) return app;
   const page = withCache(HTML_CACHE, files);
   for (const { route } of PAGE_ROUTES) app.get(route, page);
   app.get("/polls", (c) => c.redirect("/", 302));
   app.get("/assets/*", withCache(ASSET_CACHE, files));
   app.get(`${VENDOR_PREFIX}/*`, withCache(VENDOR_CACHE, files));
+  return app;
 }

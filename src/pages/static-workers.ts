@@ -25,13 +25,15 @@ export function workersStaticFiles(assets: Fetcher, vendored: ReadonlyMap<string
     const url = new URL(c.req.url);
     url.pathname = pageFileFor(path) ?? path;
     url.search = "";
-    const fetched = (await assets.fetch(url.toString(), {
-      method: c.req.method === "HEAD" ? "HEAD" : "GET",
-      headers: { accept: c.req.header("accept") ?? "*/*" },
-    })) as unknown as Response;
+    const head = c.req.method === "HEAD";
+    const fetched = await assets.fetch(url.toString(), { method: head ? "HEAD" : "GET", headers: { accept: c.req.header("accept") ?? "*/*" } });
     if (fetched.status === 404) return next();
-    // A fresh Response: headers of a fetched one are immutable, and the app adds its own.
-    c.res = new Response(fetched.body, { status: fetched.status, headers: new Headers(fetched.headers) });
+    // A fresh Response (the workers-types and web Response types are declared apart): headers of a
+    // fetched one are immutable, and the app adds its own. Page files are small: read whole.
+    const headers = new Headers();
+    fetched.headers.forEach((value, name) => headers.set(name, value));
+    const bodyless = head || fetched.status === 204 || fetched.status === 304;
+    c.res = new Response(bodyless ? null : await fetched.arrayBuffer(), { status: fetched.status, headers });
     return c.res;
   };
 }
