@@ -1,8 +1,8 @@
 // Queries Kysely builds and compiles ONCE, then runs with new parameter values. Building a query is most
-// of its cost on the hot paths (a vote's ten statements took ~350 µs to build; a primary-key read
-// ~30 µs against ~2 µs to run), and the SQL of these queries never depends on the values: every value
-// is a bound parameter. So they are built with placeholder values, compiled, and each call substitutes
-// the real values for the placeholders in the parameter list. The SQL is still Kysely's.
+// of its cost on the hot paths (docs/performance.md), and the SQL of these queries never depends on the
+// values: every value is a bound parameter. So they are built with placeholder values, compiled, and
+// each call substitutes the real values for the placeholders in the parameter list. The SQL is still
+// Kysely's.
 //
 // Safe by construction: a template is used only if every placeholder came out as a whole parameter —
 // not inside the SQL text, not inside another value (a value derived from a placeholder, such as a
@@ -73,7 +73,7 @@ const directReaders = new WeakMap<Kysely<Database>, DirectReader>();
 /**
  * Lets runTemplated run `db`'s templated reads through `reader` (the SQLite store: a synchronous
  * better-sqlite3 `all()` on its cached statement, what Kysely's driver ends up calling after a
- * connection mutex and a few promise hops — ~15 µs a read). Other stores (D1) go through Kysely.
+ * connection mutex and a few promise hops). Other stores (D1) go through Kysely.
  */
 export function registerDirectReader(db: Kysely<Database>, reader: DirectReader): void {
   directReaders.set(db, reader);

@@ -54,12 +54,12 @@ export function openSqliteStore(filename: string, options: SqliteStoreOptions = 
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
   // Statement journals of the group commit's SAVEPOINTs (and temp tables) in memory, not in temp files:
-  // a savepoint copies each page it touches first; on disk that was ~40 µs a vote.
+  // a savepoint copies each page it touches first, which on disk is a cost every vote pays.
   sqlite.pragma("temp_store = MEMORY");
   applyMigrations(sqlite);
 
-  // Least recently used statements leave first. A use only stamps its entry (a Map re-insertion per
-  // statement run measured ~5 µs a read request); the oldest stamp is looked for when the cache is full.
+  // Least recently used statements leave first. A use only stamps its entry (cheaper than re-inserting
+  // it into the Map on every run); the oldest stamp is looked for when the cache is full.
   const cacheSize = options.statementCacheSize ?? 500;
   const statements = new Map<string, { statement: BetterSqlite3.Statement; usedAt: number }>();
   let uses = 0;

@@ -1,4 +1,4 @@
--- Indexes the hot list queries walk in their ORDER BY order, stopping at the page size (issue 8; the
+-- Indexes the hot list queries walk in their ORDER BY order, stopping at the page size (the
 -- plans are asserted by test/query-plans-use-indexes.test.ts). Each replaces a prefix of itself.
 -- Plain SQL that both better-sqlite3 and Cloudflare D1 (`wrangler d1 migrations apply`) can run.
 
