@@ -6,7 +6,11 @@
 // - Anything else that kills the parent (SIGKILL, an unhandled SIGINT/SIGTERM, which in Node skip
 //   `exit` handlers, a crash): a tiny watchdog process holds a pipe from the parent; the kernel
 //   closes that pipe when the parent dies however it dies, and the watchdog then SIGTERMs anvil
-//   (SIGKILL after 5 s) and exits. Node cannot set PR_SET_PDEATHSIG, so this is the portable way.
+//   (SIGKILL if it is still there after WATCHDOG_KILL_AFTER_MS) and exits. Node cannot set
+//   PR_SET_PDEATHSIG, so this is the portable way.
+// - startAnvil resolves only once anvil catches SIGTERM (it prints "Listening on" before installing
+//   its handler, and a SIGTERM in between kills it without the exit dump), so a stop or the watchdog
+//   never loses state however soon it comes.
 // - anvil runs in its own process group (detached), so a terminal Ctrl-C reaches only the parent:
 //   the parent decides when anvil stops (after saving state), instead of racing it.
 // We install no signal handlers: the host process keeps its own SIGINT/SIGTERM semantics.
@@ -17,6 +21,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { Socket } from "node:net";
+import { constants as osConstants } from "node:os";
 import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 
@@ -77,9 +83,14 @@ export function resolveAnvilBinary(): string {
   }
 }
 
+// Long enough for the exit dump of a large chain on a busy machine: a SIGKILL in the middle of it would
+// leave a cut-short state file.
+const WATCHDOG_KILL_AFTER_MS = 30_000;
+
 // Runs in a separate `node -e` process. argv[1] = anvil pid. Exits when its stdin pipe closes
 // (the parent died) after stopping anvil; the parent SIGKILLs it once anvil has exited normally.
-const WATCHDOG_SOURCE = `
+// String.raw keeps the regex's backslashes.
+const WATCHDOG_SOURCE = String.raw`
 const pid = Number(process.argv[1]);
 for (const s of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(s, () => {});
 let fired = false;
@@ -95,7 +106,7 @@ function fire() {
   const t0 = Date.now();
   setInterval(() => {
     if (!alive()) process.exit(0);
-    if (Date.now() - t0 > 5000) { try { process.kill(pid, "SIGKILL"); } catch {} process.exit(0); }
+    if (Date.now() - t0 > ${WATCHDOG_KILL_AFTER_MS}) { try { process.kill(pid, "SIGKILL"); } catch {} process.exit(0); }
   }, 50);
 }
 process.stdin.on("data", () => {});
@@ -114,7 +125,7 @@ function spawnWatchdog(anvilPid: number): ChildProcess | undefined {
     wd.on("error", () => {}); // best effort: the `exit` hook still covers normal exits
     wd.unref();
     // The pipe must not keep the parent's event loop alive.
-    (wd.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    if (wd.stdin instanceof Socket) wd.stdin.unref();
     return wd;
   } catch {
     return undefined;
@@ -168,6 +179,32 @@ function assertStateFileReadable(statePath: string): void {
   }
 }
 
+/**
+ * Whether process `pid` has a SIGTERM handler installed: the SigCgt mask of /proc/<pid>/status (Linux).
+ * Undefined where that cannot be read.
+ */
+function catchesSigterm(pid: number): boolean | undefined {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, "utf8");
+  } catch {
+    return undefined;
+  }
+  const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  if (mask === undefined) return undefined;
+  return ((BigInt(`0x${mask}`) >> BigInt(osConstants.signals.SIGTERM - 1)) & 1n) === 1n;
+}
+
+/** Waits until anvil catches SIGTERM; returns at once where that cannot be known (no /proc). */
+async function untilCatchesSigterm(pid: number, deadline: number, exited: () => boolean): Promise<void> {
+  for (;;) {
+    if (exited()) throw new Error("anvil exited during start-up");
+    if (catchesSigterm(pid) !== false) return;
+    if (Date.now() > deadline) throw new Error("anvil listened but did not install its SIGTERM handler in time");
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
 export async function startAnvil(opts: StartAnvilOptions): Promise<AnvilProcess> {
   const binary = resolveAnvilBinary();
   const { chainId, statePath, port = 0, startTimeoutMs = 10_000 } = opts;
@@ -181,6 +218,7 @@ export async function startAnvil(opts: StartAnvilOptions): Promise<AnvilProcess>
   }
   args.push(...(opts.extraArgs ?? []));
 
+  const startedAt = Date.now();
   const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"], detached: true, windowsHide: true });
 
   // Keep draining both pipes for the whole life of the process (anvil logs every RPC call; a full
@@ -244,10 +282,13 @@ export async function startAnvil(opts: StartAnvilOptions): Promise<AnvilProcess>
   });
 
   const pid = child.pid!;
+  await untilCatchesSigterm(pid, startedAt + startTimeoutMs, () => hasExited).catch((err: Error) => {
+    child.kill("SIGKILL");
+    throw new Error(`${err.message}. Output:\n${recentOutput()}`);
+  });
   // Neither anvil nor its pipes keep the parent alive; the exit hook/watchdog stop it.
   child.unref();
-  (child.stdout as unknown as { unref(): void }).unref();
-  (child.stderr as unknown as { unref(): void }).unref();
+  for (const pipe of [child.stdout, child.stderr]) if (pipe instanceof Socket) pipe.unref();
 
   const saveState = async (): Promise<void> => {
     if (!statePath || hasExited) return;

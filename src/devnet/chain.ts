@@ -9,6 +9,7 @@ import {
   getContractAddress,
   http,
   parseAbi,
+  rpcSchema,
   toHex,
   type Abi,
   type Chain,
@@ -133,13 +134,40 @@ async function waitForSuccess(rpcUrl: string, hash: Hex, what: string) {
   return receipt;
 }
 
-async function anvilRpc(rpcUrl: string, method: string, params: unknown[]): Promise<unknown> {
-  return publicClientFor(rpcUrl).request({ method: method as "eth_chainId", params: params as never });
+/** The anvil-only methods we call, typed for viem's `request`. */
+type AnvilRpcSchema = [
+  { Method: "anvil_setBalance"; Parameters: [address: Address, wei: Hex]; ReturnType: null },
+  { Method: "anvil_setCode"; Parameters: [address: Address, code: Hex]; ReturnType: null },
+  { Method: "evm_mine"; Parameters: [timestamp: number]; ReturnType: string },
+  { Method: "anvil_getAutomine"; Parameters?: undefined; ReturnType: boolean },
+];
+
+function anvilClientFor(rpcUrl: string) {
+  return createPublicClient({ transport: http(rpcUrl), rpcSchema: rpcSchema<AnvilRpcSchema>() });
 }
 
 /** Sets an account's ETH balance (anvil_setBalance): gas for dedicated accounts without touching others. */
 export async function setEthBalance(rpcUrl: string, address: Address, wei: bigint): Promise<void> {
-  await anvilRpc(rpcUrl, "anvil_setBalance", [address, toHex(wei)]);
+  await anvilClientFor(rpcUrl).request({ method: "anvil_setBalance", params: [address, toHex(wei)] });
+}
+
+/** Timestamp (Unix seconds) of the chain's latest block. */
+export async function latestBlockTimestamp(rpcUrl: string): Promise<number> {
+  const block = await publicClientFor(rpcUrl).getBlock({ blockTag: "latest" });
+  return Number(block.timestamp);
+}
+
+/** False when anvil mines on an interval or on demand only (automine off), e.g. while a test holds a transaction pending. */
+export async function isAutomining(rpcUrl: string): Promise<boolean> {
+  return anvilClientFor(rpcUrl).request({ method: "anvil_getAutomine" });
+}
+
+/**
+ * Mines one empty block stamped `timestamp` (Unix seconds; not below the latest block's). anvil keeps
+ * counting from it, so a node clock that was set back follows the wall clock again afterwards.
+ */
+export async function mineBlockAt(rpcUrl: string, timestamp: number): Promise<void> {
+  await anvilClientFor(rpcUrl).request({ method: "evm_mine", params: [timestamp] });
 }
 
 /** Tops the account up to 1 ETH if it has less (enough gas for any devnet setup). */
@@ -202,7 +230,7 @@ export async function placeTokenAt(
   const client = publicClientFor(rpcUrl);
   const code = await client.getCode({ address });
   if (code?.toLowerCase() !== testUsdcDeployedBytecode.toLowerCase()) {
-    await anvilRpc(rpcUrl, "anvil_setCode", [address, testUsdcDeployedBytecode]);
+    await anvilClientFor(rpcUrl).request({ method: "anvil_setCode", params: [address, testUsdcDeployedBytecode] });
   }
   const existing = await client.readContract({ address, abi: testUsdcAbi, functionName: "name" });
   if (existing !== "") {
@@ -230,7 +258,7 @@ export async function placeTokenAt(
 export async function placeMulticall3(rpcUrl: string): Promise<void> {
   const code = await publicClientFor(rpcUrl).getCode({ address: MULTICALL3_ADDRESS });
   if (code && code !== "0x") return; // a fork or an earlier run already has it
-  await anvilRpc(rpcUrl, "anvil_setCode", [MULTICALL3_ADDRESS, multicallDeployedBytecode]);
+  await anvilClientFor(rpcUrl).request({ method: "anvil_setCode", params: [MULTICALL3_ADDRESS, multicallDeployedBytecode] });
 }
 
 /** Mints `amountAtomic` (6 decimals: 1 USDC = 1_000_000n) to `to`; waits for the receipt. */

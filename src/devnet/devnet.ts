@@ -7,10 +7,14 @@
 //   EIP-712 name/version), never redeployed.
 // - A payer is funded only if it never received a mint, so spent balances are not topped up again.
 // - Multicall3 is placed only if its address has no code.
+//
+// The chain's clock is kept current where payments read it (chain-clock.ts): before the facilitator
+// verifies or settles, and when a spawned chain was restored from saved state.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { FacilitatorClient } from "@x402/core/server";
 import { startAnvil, type AnvilProcess } from "./anvil.js";
+import { bringClockCurrent, chainClock } from "./chain-clock.js";
 import {
   DEV_ROLES,
   devAccount,
@@ -117,12 +121,27 @@ export async function startDevnet(opts: StartDevnetOptions = {}): Promise<Devnet
     const facilitatorAccount = devAccount(DEV_ROLES.facilitatorIndex);
     await ensureGas(rpcUrl, facilitatorAccount.address); // prefunded by anvil; matters when attached
     const network = `eip155:${chainId}` as const;
-    const facilitator = createLocalFacilitator({
+    const localFacilitator = createLocalFacilitator({
       rpcUrl,
       chainId,
       privateKey: facilitatorAccount.privateKey,
       networks: [network],
     });
+    const clock = chainClock(rpcUrl);
+    const facilitator: Devnet["facilitator"] = {
+      ...localFacilitator,
+      verify: async (payload, requirements) => {
+        await clock.catchUp();
+        return localFacilitator.verify(payload, requirements);
+      },
+      settle: async (payload, requirements) => {
+        await clock.catchUp();
+        return localFacilitator.settle(payload, requirements);
+      },
+    };
+    // A restored chain's latest block is as old as the stop: bring it to now before anyone reads it.
+    // Not on an attached chain, which is someone else's (payments still keep it current).
+    if (anvil) await bringClockCurrent(rpcUrl);
 
     const saveState = async () => {
       if (anvil?.statePath) await anvil.saveState();
