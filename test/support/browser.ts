@@ -1,13 +1,15 @@
-// Headless Chromium from Debian (/usr/bin/chromium), driven by playwright-core: no browser download,
-// ever. `chromium.launch` gives every browser a fresh temporary profile (its own user-data-dir), removed
-// on close. A missing Chromium FAILS the browser tests (it never skips them): `.ci/run` installs it.
-import { existsSync, mkdirSync } from "node:fs";
+// Headless Chromium driven by playwright-core, which never downloads a browser: the binary comes from
+// chromium-executable.ts (CHROMIUM_PATH, else Debian's, else the npm dev dependency's). `chromium.launch`
+// gives every browser a fresh temporary profile (its own --user-data-dir), removed on close. A browser that
+// cannot start FAILS the browser tests (it never skips them).
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { chromiumExecutable } from "./chromium-executable";
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const SCREENSHOT_DIR = join(process.cwd(), "test-artifacts", "screenshots");
 
+// The closed network refuses Chromium's background connections: these flags keep it from trying.
 const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
@@ -20,13 +22,16 @@ const CHROMIUM_ARGS = [
 ];
 
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) {
+  const { path, source } = await chromiumExecutable();
+  try {
+    return await chromium.launch({ executablePath: path, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+  } catch (error) {
     throw new Error(
-      `Chromium is not installed at ${CHROMIUM_PATH}: the browser tests need it. Install it with ` +
-        "`apt-get install -y --no-install-recommends chromium` (.ci/run does), or set CHROMIUM_PATH.",
+      `The browser tests could not start Chromium ${path} (from ${source}). Set CHROMIUM_PATH to a working ` +
+        `Chromium, or install one (\`apt-get install -y --no-install-recommends chromium\`). Cause: ` +
+        (error instanceof Error ? error.message : String(error)),
     );
   }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
 }
 
 /** A phone-sized (360 px) or desktop (1280 px) context; every context has its own storage. */
