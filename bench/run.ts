@@ -1,16 +1,23 @@
-// npm run bench: the service in local mode against a bare @hono/node-server "hello JSON" baseline, in the
-// same run on the same machine. Each server runs in a child process; autocannon runs here, in the parent
-// (on a 2-core machine: one core for the server under test, one for the load generator). Prints a table
-// and writes bench/results.json. Only 127.0.0.1 is ever targeted.
+// npm run bench: the service in local mode against a bare @hono/node-server "hello JSON" baseline and
+// against anchors for the very job each scenario does, in the same run on the same machine:
+//   - 402 and quote: the same-bytes ceiling (same-bytes-server.ts: a bare @hono/node-server app answering
+//     exactly the service's bytes, captured from it at bench time) and the stock middleware
+//     (stock-x402-server.ts: @x402/hono's paymentMiddleware configured for this job, what anyone would build);
+//   - votes: the vote ceiling (vote-ceiling-server.ts: a bare Hono app doing local mode's verification and
+//     the same durable write, on a copy of the service's database, answering the very same votes).
+// Each server runs in a child process; autocannon runs here, in the parent (on a 2-core machine: one core
+// for the server under test, one for the load generator). Prints a table and writes bench/results.json.
+// Only 127.0.0.1 is ever targeted.
 //
-//   npm run bench                       the whole run (about 3–4 minutes)
+//   npm run bench                       the whole run (about 5 minutes)
 //   BENCH_DURATION=10                   seconds per throughput/latency scenario (default 10)
 //   BENCH_VOTES=10000                   votes sent in the vote scenario (default 10,000, about as long as
 //                                       the other scenarios at ~1,000 votes/s; prepared beforehand)
 //   BENCH_PAID=40                       sequential paid polls (default 40)
 //   BENCH_WAIT_QUIET=120                wait up to this many seconds for the 1-min load average to fall
 //                                       below 1.0 before measuring (default 0: do not wait)
-//   BENCH_ONLY=votes,results            run only these scenarios (keys below), for iterating
+//   BENCH_ONLY=votes,results            run only these scenarios (keys below: paid, votes, challenge402,
+//                                       quote, results, feed), for iterating; a scenario's anchors run with it
 //   BENCH_NODE_OPTIONS="--expose-gc"   extra node flags for the service process (experiments)
 //   BENCH_PROFILE=1                     CPU-profile the service during each measured window; the
 //                                       profiles (<scenario>.cpuprofile) are kept in the work folder
@@ -21,18 +28,26 @@
 // (seed) 10,000 feed polls and 1,000,000 votes written into its SQLite file; (B) the service again on
 // the same data with RATE_LIMIT_PER_MINUTE=0, because the other scenarios send far more than 600
 // requests a minute from one IP: 402 challenge, quote, voter feed, results; (0') baseline again.
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+// Anchors run beside the scenario they anchor: the vote ceiling in (A), just before the service takes the
+// same votes; the same-bytes server and the stock middleware in (B), one right before and one right after
+// the service's run of each scenario. Throughput ratios are ours / anchor (higher is better for us); the CPU
+// ratios beside them (anchor's CPU per request / ours) say the same with less noise on a busy machine.
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import BetterSqlite3 from "better-sqlite3";
 import { bundleLikeNpmBuild } from "../scripts/lib/bundle";
+import { NETWORK_KEY_FILE } from "../src/devnet/world-id";
 import { PROJECT_ROOT } from "../src/project-paths";
 import { runLoad, percentile, type LoadResult, type LoadSpec } from "./lib/load";
+import { startPaymentAnchors, type PaymentAnchors } from "./lib/payment-anchors";
+import { copyDatabase, voteCounters } from "./lib/vote-check";
 import { createPaidPoll, pollBody, sequentialPaidPolls, type DevnetInfo } from "./lib/paid";
 import { cpuMsOf, memoryOf, sampleRss, startChild, stopAll, trackPid, type Child } from "./lib/processes";
 import { seedFeedPolls, seedVotes } from "./lib/seed";
 import { prepareVoteBodies } from "./lib/voters";
+import type { StockServerInput } from "./stock-x402-server";
+import type { VoteCeilingInput } from "./vote-ceiling-server";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -54,6 +69,16 @@ const VOTE_INGESTION_ENV = { RATE_LIMIT_VOTER_WRITES_PER_IP_PER_MINUTE: "0", WOR
 type Key = "challenge402" | "quote" | "votes" | "results" | "feed" | "paid";
 const wanted = (key: Key) => !ONLY || ONLY.has(key);
 
+/** What a scenario is measured against besides the "hello JSON" baseline. */
+type AnchorKind = "same-bytes" | "stock-middleware" | "vote-ceiling";
+const ANCHOR_NAME: Record<AnchorKind, string> = { "same-bytes": "same bytes", "stock-middleware": "stock", "vote-ceiling": "ceiling" };
+/** ours / anchor throughput the targets ask for (402 and quote: ≥ 0.95× their same bytes, ≥ 3× the stock middleware). */
+const ANCHOR_TARGETS: Partial<Record<Key, Partial<Record<AnchorKind, number>>>> = {
+  challenge402: { "same-bytes": 0.95, "stock-middleware": 3 },
+  quote: { "same-bytes": 0.95, "stock-middleware": 3 },
+  votes: { "vote-ceiling": 0.5 },
+};
+
 interface ServiceReady {
   type: "ready";
   url: string;
@@ -62,10 +87,24 @@ interface ServiceReady {
   dataDir: string;
   limits: { perIpPerMinute: number; votesPerVoterPerMinute: number; voterWritesPerIpPerMinute: number; worldIdPortalCallsPerMinute: number };
   devnet: DevnetInfo;
+  /** The devnet's facilitator over HTTP (the stock middleware's facilitator). */
+  facilitatorUrl: string;
+  /** The service metadata the 402 declares (ServiceMetadata); the stock middleware declares the same bazaar parts. */
+  paymentMetadata: { bazaar: StockServerInput["bazaar"] } | undefined;
+}
+
+/** ours / one anchor: throughput, and CPU per request the other way round (anchor's / ours). */
+interface VsAnchor {
+  kind: AnchorKind;
+  rps: number;
+  cpu: number | null;
+  target: number;
 }
 
 interface Row {
   key: Key;
+  /** An anchor's row (the scenario's own row has none). */
+  anchor?: AnchorKind;
   scenario: string;
   connections: number;
   rps: number | null;
@@ -76,6 +115,8 @@ interface Row {
   /** CPU time of the server process per request (all its threads): robust to a busy machine. */
   cpuUsPerRequest: number | null;
   ratio: number | null;
+  /** The scenario's own row: ours / each of its anchors. */
+  vsAnchors?: VsAnchor[];
   target: string;
   met: boolean;
   rateLimit: string;
@@ -83,10 +124,28 @@ interface Row {
   details?: Record<string, unknown>;
 }
 
+/** An anchor server, as a scenario runs it: what it claims to answer, and whether it was checked to. */
+interface AnchorServer {
+  kind: AnchorKind;
+  scenario: string;
+  server: { url: string; pid: number };
+  claim: string;
+  claimHolds: boolean;
+  details?: Record<string, unknown>;
+}
+
 const rows: Row[] = [];
 const log = (line: string) => console.log(line);
 const fmt = (value: number | null | undefined, digits = 1) => (value === null || value === undefined || Number.isNaN(value) ? "—" : value.toFixed(digits));
 const load1 = () => loadavg()[0]!;
+
+function vsAnchor(key: Key, kind: AnchorKind, ours: { rps: number; cpuUsPerRequest: number }, anchor: { rps: number; cpuUsPerRequest: number }): VsAnchor {
+  const cpu = ours.cpuUsPerRequest > 0 && Number.isFinite(anchor.cpuUsPerRequest) ? anchor.cpuUsPerRequest / ours.cpuUsPerRequest : null;
+  return { kind, rps: anchor.rps > 0 ? ours.rps / anchor.rps : NaN, cpu, target: ANCHOR_TARGETS[key]?.[kind] ?? NaN };
+}
+
+const vsAnchorsText = (vs: readonly VsAnchor[]) => vs.map((v) => `${fmt(v.rps, 2)}× ${ANCHOR_NAME[v.kind]} (CPU ${fmt(v.cpu, 2)}×)`).join(", ");
+const anchorTargetText = (vs: readonly VsAnchor[]) => vs.map((v) => `≥ ${v.target}× ${ANCHOR_NAME[v.kind]}`).join(", ");
 const loadString = () => loadavg().map((l) => l.toFixed(2)).join(" ");
 
 async function waitForQuiet(): Promise<void> {
@@ -146,10 +205,16 @@ async function main(): Promise<void> {
   // Both servers run as `npm start` runs the service: bundled like `npm run build`, started by plain node
   // (no tsx: its loader thread and transformed sources cost the service ~80 MB of RSS).
   const bundles = join(PROJECT_ROOT, "dist", "bench");
-  const baselineBundle = join(bundles, "baseline-server.mjs");
-  const serviceBundle = join(bundles, "service-child.mjs");
-  bundleLikeNpmBuild(baselineBundle, join(here, "baseline-server.ts"));
-  bundleLikeNpmBuild(serviceBundle, join(here, "service-child.ts"));
+  const bundleOf = (name: string) => {
+    const bundle = join(bundles, `${name}.mjs`);
+    bundleLikeNpmBuild(bundle, join(here, `${name}.ts`));
+    return bundle;
+  };
+  const baselineBundle = bundleOf("baseline-server");
+  const serviceBundle = bundleOf("service-child");
+  const sameBytesBundle = bundleOf("same-bytes-server");
+  const stockBundle = bundleOf("stock-x402-server");
+  const voteCeilingBundle = bundleOf("vote-ceiling-server");
   await waitForQuiet();
 
   // (0) Baseline.
@@ -254,41 +319,81 @@ async function main(): Promise<void> {
   if (wanted("votes")) {
     const warmupVotes = 500;
     const prepStarted = performance.now();
-    const bodies = await prepareVoteBodies(url, { id: votePoll.id, optionIds: votePoll.optionIds }, VOTES + warmupVotes + THROUGHPUT_CONNECTIONS * 2, {
+    const prepared = await prepareVoteBodies(url, { id: votePoll.id, optionIds: votePoll.optionIds }, VOTES + warmupVotes + THROUGHPUT_CONNECTIONS * 2, {
       prefix: `bench-${startedAt.getTime()}`,
       onProgress: (done) => process.stdout.write(`\r  preparing votes: ${done}`),
     });
     process.stdout.write("\n");
+    const { bodies } = prepared;
     log(`  ${bodies.length} votes prepared (world-id-request + simulated proof each) in ${((performance.now() - prepStarted) / 1000).toFixed(1)} s`);
-    let next = 0;
-    const nextBody = () => {
-      const body = bodies[next++];
-      if (body === undefined) throw new Error("the vote pool ran out: raise BENCH_VOTES");
-      return body;
+    /** The same votes, in the same order, for each server that takes them. */
+    const votesInOrder = () => {
+      let next = 0;
+      return () => {
+        const body = bodies[next++];
+        if (body === undefined) throw new Error("the vote pool ran out: raise BENCH_VOTES");
+        return body;
+      };
     };
-    const spec: LoadSpec = {
-      url,
+    const votePath = `/api/v1/polls/${votePoll.id}/votes`;
+    const voteSpec = (target: string): LoadSpec => ({
+      url: target,
       connections: THROUGHPUT_CONNECTIONS,
       method: "POST",
-      path: `/api/v1/polls/${votePoll.id}/votes`,
+      path: votePath,
       headers: { "content-type": "application/json" },
-      nextBody,
+      nextBody: votesInOrder(),
       expectStatus: 201,
-    };
+    });
+    const sqliteFile = join(dataDir, "quali.sqlite");
+
+    // The vote ceiling first, on a copy of the database as it is now: the votes it takes are the ones the
+    // service takes next, each against the same untouched World ID request.
+    const ceilingFile = join(work, "vote-ceiling.sqlite");
+    await copyDatabase(sqliteFile, ceilingFile);
+    // The simulated World ID network key local mode keeps in DATA_DIR: the ceiling verifies with it.
+    const networkKeyFile = join(dataDir, NETWORK_KEY_FILE);
+    if (!existsSync(networkKeyFile)) throw new Error(`${networkKeyFile} is missing: the vote ceiling needs the simulated World ID network key`);
+    const ceilingInput: VoteCeilingInput = { sqliteFile: ceilingFile, networkKeyHex: readFileSync(networkKeyFile, "utf8"), ...prepared.worldId };
+    const ceiling = await startChild<{ type: "ready"; url: string; pid: number }>(voteCeilingBundle, [JSON.stringify(ceilingInput)], join(work, "vote-ceiling.log"));
+    const ceilingSpec = voteSpec(ceiling.ready.url);
+    const ceilingWarmed = await runLoad({ ...ceilingSpec, amount: warmupVotes });
+    const ceilingResult = await measured(ceiling.pid, { ...ceilingSpec, amount: VOTES });
+    await ceiling.stop();
+    const ceilingAccepted = (ceilingWarmed.statuses["201"] ?? 0) + (ceilingResult.statuses["201"] ?? 0);
+    const ceilingCounters = voteCounters(ceilingFile, votePoll.id, ceilingAccepted);
+    const ceilingErrors = ceilingResult.errors + ceilingWarmed.errors;
+    rows.push({
+      key: "votes",
+      anchor: "vote-ceiling",
+      scenario: "3a. anchor — vote ceiling: bare Hono, local mode's verification + the same write in one transaction",
+      connections: THROUGHPUT_CONNECTIONS,
+      rps: ceilingResult.rps,
+      p50Ms: ceilingResult.p50Ms,
+      p99Ms: ceilingResult.p99Ms,
+      errors: ceilingErrors,
+      peakRssMb: ceilingResult.peakRssMb,
+      cpuUsPerRequest: ceilingResult.cpuUsPerRequest,
+      ratio: ceilingResult.rps / baselineRps(THROUGHPUT_CONNECTIONS),
+      target: "0 errors, counters consistent",
+      met: ceilingErrors === 0 && ceilingCounters.consistent,
+      rateLimit: "none (anchor)",
+      env: "copy of the service's database",
+      details: { votes: ceilingResult.requests, statuses: ceilingResult.statuses, accepted201: ceilingAccepted, ...ceilingCounters },
+    });
+    log(
+      `vote ceiling: ${fmt(ceilingResult.rps, 0)} votes/s, ${fmt(ceilingResult.cpuUsPerRequest, 0)} µs CPU/vote, p50 ${fmt(ceilingResult.p50Ms, 2)} ms, p99 ${fmt(ceilingResult.p99Ms, 2)} ms, ` +
+        `statuses ${JSON.stringify(ceilingResult.statuses)}; counters ${ceilingCounters.consistent ? "consistent" : "INCONSISTENT"}`,
+    );
+
+    const spec = voteSpec(url);
     const warmed = await runLoad({ ...spec, amount: warmupVotes });
     const result = await measured(service.pid, { ...spec, amount: VOTES }, { child: service, name: "votes" });
     const sent201 = (warmed.statuses["201"] ?? 0) + (result.statuses["201"] ?? 0);
-    const db = new BetterSqlite3(join(dataDir, "quali.sqlite"), { readonly: true });
-    const poll = db.prepare("SELECT vote_count, max_responses, status FROM polls WHERE id = ?").get(votePoll.id) as { vote_count: number; max_responses: number; status: string };
-    const rowsCount = (db.prepare("SELECT count(*) AS n FROM votes WHERE poll_id = ?").get(votePoll.id) as { n: number }).n;
-    const optionSum = (db.prepare("SELECT sum(vote_count) AS n FROM poll_options WHERE poll_id = ?").get(votePoll.id) as { n: number }).n;
-    const ledger = (db.prepare("SELECT count(*) AS n FROM reward_ledger JOIN votes ON votes.id = reward_ledger.vote_id WHERE votes.poll_id = ?").get(votePoll.id) as { n: number }).n;
-    db.close();
-    const consistent = poll.vote_count === sent201 && rowsCount === sent201 && optionSum === sent201 && ledger === sent201 && poll.vote_count <= poll.max_responses;
-    const ratio = result.rps / baselineRps(THROUGHPUT_CONNECTIONS);
+    const counters = voteCounters(sqliteFile, votePoll.id, sent201);
     rows.push({
       key: "votes",
-      scenario: "3. vote ingestion (incl. World ID stand-in hop)",
+      scenario: "3. vote ingestion",
       connections: THROUGHPUT_CONNECTIONS,
       rps: result.rps,
       p50Ms: result.p50Ms,
@@ -296,16 +401,20 @@ async function main(): Promise<void> {
       errors: result.errors + warmed.errors,
       peakRssMb: result.peakRssMb,
       cpuUsPerRequest: result.cpuUsPerRequest,
-      ratio,
-      target: "≥ 0.10×, 0 errors, no overshoot",
-      met: ratio >= 0.1 && result.errors + warmed.errors === 0 && consistent,
+      ratio: result.rps / baselineRps(THROUGHPUT_CONNECTIONS),
+      vsAnchors: [vsAnchor("votes", "vote-ceiling", result, ceilingResult)],
+      target: "",
+      met: false,
       rateLimit:
         `2 requests per distinct voter, under per-voter ${DEFAULT_PER_VOTER}/min (no 429); the per-IP voter-write ceiling and the ` +
         "World ID portal budget are off: every vote comes from one IP here, from many in production",
       env: Object.entries(VOTE_INGESTION_ENV).map(([k, v]) => `${k}=${v}`).join(" "),
-      details: { votes: result.requests, statuses: result.statuses, accepted201: sent201, pollVoteCount: poll.vote_count, voteRows: rowsCount, optionSum, ledgerRows: ledger, consistent },
+      details: { votes: result.requests, statuses: result.statuses, accepted201: sent201, ...counters },
     });
-    log(`votes: ${fmt(result.rps, 0)} votes/s, ${fmt(result.cpuUsPerRequest, 0)} µs CPU/vote, p50 ${fmt(result.p50Ms, 2)} ms, p99 ${fmt(result.p99Ms, 2)} ms, statuses ${JSON.stringify(result.statuses)}; counters ${consistent ? "consistent" : "INCONSISTENT"} (${poll.vote_count} counted, ${rowsCount} rows, ${sent201} 201s)`);
+    log(
+      `votes: ${fmt(result.rps, 0)} votes/s (${fmt(result.rps / ceilingResult.rps, 2)}× the ceiling), ${fmt(result.cpuUsPerRequest, 0)} µs CPU/vote, p50 ${fmt(result.p50Ms, 2)} ms, p99 ${fmt(result.p99Ms, 2)} ms, ` +
+        `statuses ${JSON.stringify(result.statuses)}; counters ${counters.consistent ? "consistent" : "INCONSISTENT"} (${counters.pollVoteCount} counted, ${counters.voteRows} rows, ${sent201} 201s)`,
+    );
   }
 
   const hwmA = memoryOf(service.pid)?.hwmMb ?? NaN;
@@ -328,12 +437,46 @@ async function main(): Promise<void> {
   // (B) The same data, with the per-IP limit off: one IP sends far more than 600 requests a minute here.
   service = await startService("B", { RATE_LIMIT_PER_MINUTE: "0" });
   const urlB = service.ready.url;
-  const throughput = async (key: Key, scenario: string, spec: Omit<LoadSpec, "url" | "connections" | "durationSeconds">, connections: number, target: { ratio?: number; p99Ms?: number }, details?: Record<string, unknown>) => {
-    const full: LoadSpec = { ...spec, url: urlB, connections, durationSeconds: DURATION };
-    await warm(full);
-    const result = await measured(service.pid, full, { child: service, name: key });
+  type Measured = Awaited<ReturnType<typeof measured>>;
+  const throughput = async (
+    key: Key,
+    scenario: string,
+    spec: Omit<LoadSpec, "url" | "connections" | "durationSeconds">,
+    connections: number,
+    target: { p99Ms?: number },
+    details?: Record<string, unknown>,
+    anchors: { before?: AnchorServer; after?: AnchorServer } = {},
+  ) => {
+    const runOn = async (server: { url: string; pid: number }, profile?: { child: Child<{ pid: number }>; name: string }): Promise<Measured> => {
+      const full: LoadSpec = { ...spec, url: server.url, connections, durationSeconds: DURATION };
+      await warm(full);
+      return measured(server.pid, full, profile);
+    };
+    const anchorRow = (anchor: AnchorServer, result: Measured) => {
+      rows.push({
+        key,
+        anchor: anchor.kind,
+        scenario: anchor.scenario,
+        connections,
+        rps: result.rps,
+        p50Ms: result.p50Ms,
+        p99Ms: result.p99Ms,
+        errors: result.errors,
+        peakRssMb: result.peakRssMb,
+        cpuUsPerRequest: result.cpuUsPerRequest,
+        ratio: result.rps / baselineRps(connections),
+        target: `0 errors, ${anchor.claim}`,
+        met: result.errors === 0 && anchor.claimHolds,
+        rateLimit: "none (anchor)",
+        env: "",
+        details: { statuses: result.statuses, maxMs: result.maxMs, ...anchor.details },
+      });
+      log(`${anchor.scenario}: ${fmt(result.rps, 0)} req/s, ${fmt(result.cpuUsPerRequest, 0)} µs CPU/req, p50 ${fmt(result.p50Ms, 2)} ms, p99 ${fmt(result.p99Ms, 2)} ms, statuses ${JSON.stringify(result.statuses)}, RSS ${fmt(result.peakRssMb, 0)} MB`);
+      return result;
+    };
+    const before = anchors.before ? anchorRow(anchors.before, await runOn(anchors.before.server)) : undefined;
+    const result = await runOn({ url: urlB, pid: service.pid }, { child: service, name: key });
     const ratio = result.rps / baselineRps(connections);
-    const met = result.errors === 0 && (target.ratio === undefined || ratio >= target.ratio) && (target.p99Ms === undefined || result.p99Ms < target.p99Ms);
     rows.push({
       key,
       scenario,
@@ -345,28 +488,95 @@ async function main(): Promise<void> {
       peakRssMb: result.peakRssMb,
       cpuUsPerRequest: result.cpuUsPerRequest,
       ratio,
-      target: target.ratio !== undefined ? `≥ ${target.ratio.toFixed(2)}×` : `p99 < ${target.p99Ms} ms`,
-      met,
-      // The unpaid POST of the paid resource is a discovery probe, never rate-limited (src/http/request-kinds.ts).
+      target: target.p99Ms !== undefined ? `p99 < ${target.p99Ms} ms` : "",
+      met: result.errors === 0 && (target.p99Ms === undefined || result.p99Ms < target.p99Ms),
+      // The unpaid POST of the paid resource is a discovery probe, never rate-limited.
       rateLimit: key === "challenge402" ? "never rate-limited (discovery probe)" : perIpVerdict(result.rps),
       env: "RATE_LIMIT_PER_MINUTE=0",
       details: { statuses: result.statuses, maxMs: result.maxMs, ...details },
     });
+    const row = rows.at(-1)!;
     log(`${scenario}: ${fmt(result.rps, 0)} req/s (${fmt(ratio, 2)}× baseline), ${fmt(result.cpuUsPerRequest, 0)} µs CPU/req, p50 ${fmt(result.p50Ms, 2)} ms, p99 ${fmt(result.p99Ms, 2)} ms, statuses ${JSON.stringify(result.statuses)}, RSS ${fmt(result.peakRssMb, 0)} MB`);
+    const after = anchors.after ? anchorRow(anchors.after, await runOn(anchors.after.server)) : undefined;
+    const vs: VsAnchor[] = [];
+    if (anchors.before && before) vs.push(vsAnchor(key, anchors.before.kind, result, before));
+    if (anchors.after && after) vs.push(vsAnchor(key, anchors.after.kind, result, after));
+    if (vs.length > 0) {
+      row.vsAnchors = vs;
+      log(`  ours / anchors: ${vsAnchorsText(vs)}`);
+    }
   };
 
-  if (wanted("challenge402")) {
+  // The 402 and quote anchors: started once for both scenarios, each checked to answer what it claims.
+  let paymentAnchors: PaymentAnchors | undefined;
+  const challengeRequest = { method: "POST" as const, path: "/api/v1/polls", headers: { "content-type": "application/json" }, body: JSON.stringify(pollBody()) };
+  const quoteRequest = { method: "GET" as const, path: "/api/v1/quote?maxResponses=1000" };
+  if (wanted("challenge402") || wanted("quote")) {
+    const bazaar = service.ready.paymentMetadata?.bazaar;
+    if (!bazaar) throw new Error("the service reported no payment metadata: payments are not configured");
+    paymentAnchors = await startPaymentAnchors({
+      serviceUrl: urlB,
+      facilitatorUrl: service.ready.facilitatorUrl,
+      bazaar,
+      requests: { challenge: challengeRequest, quote: quoteRequest },
+      bundles: { sameBytes: sameBytesBundle, stock: stockBundle },
+      logFiles: { sameBytes: join(work, "same-bytes.log"), stock: join(work, "stock-x402.log") },
+    });
+    const { checks } = paymentAnchors;
+    const kb = (b: { headerBytes: number; bodyBytes: number }) => `${b.headerBytes.toLocaleString("en-US")} B headers + ${b.bodyBytes.toLocaleString("en-US")} B body`;
+    log(
+      `anchors: same-bytes server at ${paymentAnchors.sameBytes.ready.url} (402: ${checks.sameBytes.challenge.length === 0 ? "same bytes" : `DIFFERS: ${checks.sameBytes.challenge.join("; ")}`}; ` +
+        `quote: ${checks.sameBytes.quote.length === 0 ? "same bytes" : `DIFFERS: ${checks.sameBytes.quote.join("; ")}`}), ` +
+        `stock @x402/hono at ${paymentAnchors.stock.ready.url} (challenge ${checks.stock.sameChallenge ? "the same as ours" : "DIFFERS from ours"}, quote ${checks.stock.sameQuote ? "the same as ours" : "DIFFERS from ours"})`,
+    );
+    log(`  402: ours ${kb(checks.bytes.service402)}, stock ${kb(checks.bytes.stock402)}; quote: ours ${kb(checks.bytes.serviceQuote)}, stock ${kb(checks.bytes.stockQuote)}`);
+  }
+  const paymentAnchorServers = (anchors: PaymentAnchors, which: "challenge" | "quote"): { before: AnchorServer; after: AnchorServer } => {
+    const { checks } = anchors;
+    const label = which === "challenge" ? "402" : "quote";
+    return {
+      before: {
+        kind: "same-bytes",
+        scenario: `${which === "challenge" ? "1a" : "2a"}. anchor — same bytes: bare @hono/node-server answering the service's ${label} bytes`,
+        server: anchors.sameBytes.ready,
+        claim: "the service's bytes",
+        claimHolds: checks.sameBytes[which].length === 0,
+        details: { differences: checks.sameBytes[which], bytes: which === "challenge" ? checks.bytes.service402 : checks.bytes.serviceQuote },
+      },
+      after: {
+        kind: "stock-middleware",
+        scenario: `${which === "challenge" ? "1b" : "2b"}. anchor — stock @x402/hono paymentMiddleware, configured for this job`,
+        server: anchors.stock.ready,
+        claim: which === "challenge" ? "the service's challenge" : "the service's quote",
+        claimHolds: which === "challenge" ? checks.stock.sameChallenge : checks.stock.sameQuote,
+        details: { bytes: which === "challenge" ? checks.bytes.stock402 : checks.bytes.stockQuote },
+      },
+    };
+  };
+
+  if (wanted("challenge402") && paymentAnchors) {
     await throughput(
       "challenge402",
       "1. 402 challenge (POST /api/v1/polls, no payment)",
-      { method: "POST", path: "/api/v1/polls", headers: { "content-type": "application/json" }, body: JSON.stringify(pollBody()), expectStatus: 402 },
+      { ...challengeRequest, expectStatus: 402 },
       THROUGHPUT_CONNECTIONS,
-      { ratio: 0.5 },
+      {},
+      undefined,
+      paymentAnchorServers(paymentAnchors, "challenge"),
     );
   }
-  if (wanted("quote")) {
-    await throughput("quote", "2. quote (GET /api/v1/quote?maxResponses=1000)", { path: "/api/v1/quote?maxResponses=1000", expectStatus: 200 }, THROUGHPUT_CONNECTIONS, { ratio: 0.6 });
+  if (wanted("quote") && paymentAnchors) {
+    await throughput(
+      "quote",
+      "2. quote (GET /api/v1/quote?maxResponses=1000)",
+      { path: quoteRequest.path, expectStatus: 200 },
+      THROUGHPUT_CONNECTIONS,
+      {},
+      undefined,
+      paymentAnchorServers(paymentAnchors, "quote"),
+    );
   }
+  await paymentAnchors?.stop();
   if (wanted("feed")) {
     const page = (await (await fetch(`${urlB}/api/v1/voter/polls`)).json()) as { polls: unknown[]; nextCursor: string | null };
     if (page.polls.length !== 20 || !page.nextCursor) throw new Error(`the feed answered ${page.polls.length} polls`);
@@ -384,20 +594,38 @@ async function main(): Promise<void> {
 
   await runBaseline("after");
 
-  // Ratios use the mean of the baseline runs before and after (the machine drifts).
+  // Ratios to the baseline use the mean of its runs before and after (the machine drifts); ratios to the
+  // anchors were taken beside each run. A scenario with anchors meets its target only when every anchor
+  // ran without errors and answered what it claims.
   for (const row of rows) {
-    if (row.rps !== null && row.ratio !== null) {
-      row.ratio = row.rps / baselineRps(row.connections);
-      if (row.key === "challenge402") row.met = row.errors === 0 && row.ratio >= 0.5;
-      if (row.key === "quote") row.met = row.errors === 0 && row.ratio >= 0.6;
-      if (row.key === "votes") row.met = row.ratio >= 0.1 && row.errors === 0 && row.details?.consistent === true;
-    }
+    if (row.rps !== null && row.ratio !== null) row.ratio = row.rps / baselineRps(row.connections);
+    if (row.anchor || !row.vsAnchors) continue;
+    const anchorRows = rows.filter((r) => r.key === row.key && r.anchor);
+    const anchorsHold = anchorRows.length === row.vsAnchors.length && anchorRows.every((r) => r.met);
+    row.target = `${anchorTargetText(row.vsAnchors)}, 0 errors${row.key === "votes" ? ", no overshoot" : ""}`;
+    row.met = row.errors === 0 && anchorsHold && row.vsAnchors.every((v) => v.rps >= v.target) && (row.key !== "votes" || row.details?.consistent === true);
   }
   const peakRssMb = Math.max(hwmA, hwmB);
   const order: Key[] = ["challenge402", "quote", "votes", "results", "feed", "paid"];
-  rows.sort((a, b) => order.indexOf(a.key) - order.indexOf(b.key));
+  const anchorOrder: AnchorKind[] = ["same-bytes", "stock-middleware", "vote-ceiling"];
+  const rank = (row: Row) => (row.anchor ? 1 + anchorOrder.indexOf(row.anchor) : 0);
+  rows.sort((a, b) => order.indexOf(a.key) - order.indexOf(b.key) || rank(a) - rank(b));
 
-  const header = ["scenario", "conns", "req/s", "p50 ms", "p99 ms", "errors", "peak RSS MB", "CPU µs/req", "× baseline", "target", "met", "rate limit (defaults: 600/min per IP, 60/min per voter, 120/min voter writes per IP)"];
+  const header = [
+    "scenario",
+    "conns",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "errors",
+    "peak RSS MB",
+    "CPU µs/req",
+    "× baseline",
+    "ours / anchors (CPU/req ratio)",
+    "target",
+    "met",
+    "rate limit (defaults: 600/min per IP, 60/min per voter, 120/min voter writes per IP)",
+  ];
   const table = [
     header,
     ...[THROUGHPUT_CONNECTIONS, LATENCY_CONNECTIONS].map((c) => [
@@ -412,6 +640,7 @@ async function main(): Promise<void> {
       "1.00",
       "—",
       "—",
+      "—",
       `runs: ${(c === THROUGHPUT_CONNECTIONS ? baselineRuns.c50 : baselineRuns.c10).map((r) => r.toFixed(0)).join(", ")} req/s`,
     ]),
     ...rows.map((r) => [
@@ -424,9 +653,10 @@ async function main(): Promise<void> {
       fmt(r.peakRssMb, 0),
       fmt(r.cpuUsPerRequest, 0),
       r.ratio === null ? "—" : fmt(r.ratio, 2),
+      r.anchor ? "(anchor)" : r.vsAnchors ? vsAnchorsText(r.vsAnchors) : "—",
       r.target,
       r.met ? "yes" : "NO",
-      `${r.rateLimit} [${r.env}]`,
+      r.env ? `${r.rateLimit} [${r.env}]` : r.rateLimit,
     ]),
   ];
   const markdown = [
@@ -438,6 +668,9 @@ async function main(): Promise<void> {
   const summary = [
     `load average at start ${machine.loadAvgAtStart.map((l) => l.toFixed(2)).join(" ")}, at end ${loadString()}`,
     `peak RSS of the service process (VmHWM): ${fmt(peakRssMb, 0)} MB (target < 250 MB: ${peakRssMb < 250 ? "met" : "MISSED"})`,
+    ...rows
+      .filter((r) => !r.anchor && r.vsAnchors)
+      .map((r) => `${r.scenario}: ours ${vsAnchorsText(r.vsAnchors!)}, ${r.errors} errors; target ${r.target}: ${r.met ? "met" : "MISSED"}`),
     ...(paid
       ? [
           `paid creation: ours ${fmt(paid.oursMeanMs as number, 2)} ms mean (p50 ${fmt(paid.oursP50Ms as number, 2)}, p99 ${fmt(paid.oursP99Ms as number, 2)}), ` +
@@ -468,6 +701,7 @@ async function main(): Promise<void> {
         },
         baseline: { rps50: baselineRps(THROUGHPUT_CONNECTIONS), rps10: baselineRps(LATENCY_CONNECTIONS), runs: baselineRuns },
         peakRssMb: { service: peakRssMb, phaseA: hwmA, phaseB: hwmB },
+        anchors: { targets: ANCHOR_TARGETS, paymentChecks: paymentAnchors?.checks },
         scenarios: rows,
         markdown,
       },

@@ -4,7 +4,11 @@
 // the variables to use as argv[2] (JSON); nothing else from the environment reaches the config, so no
 // key in the operator's shell can make the bench talk to anything but 127.0.0.1.
 //
-// Messages (IPC):  → { type: "ready", url, pid, anvilPid, devnet, limits }
+// It also serves the devnet's facilitator over HTTP on a loopback port (`facilitatorUrl`), and reports the
+// service metadata its 402 declares (`paymentMetadata`): the stock-middleware anchor (stock-x402-server.ts)
+// is configured from them as anyone would configure it.
+//
+// Messages (IPC):  → { type: "ready", url, pid, anvilPid, devnet, limits, facilitatorUrl, paymentMetadata }
 //                  ← { type: "paid-timings" }  → { type: "paid-timings", entries } (and resets them)
 //                  ← { type: "profile-start" } / { type: "profile-stop", file } → CPU profile of a window
 //                  ← { type: "memory" }       → { type: "memory", rss, heapUsed, heapTotal, external, arrayBuffers } (MB)
@@ -12,6 +16,7 @@
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { loadConfig } from "../src/config";
+import { serveFacilitatorOverHttp, type FacilitatorHttpServer } from "../src/devnet/facilitator";
 import { jsonLogger } from "../src/http/logger";
 import { startServer, type RunningServer } from "../src/server";
 
@@ -42,9 +47,11 @@ const log = (message: string, fields?: Record<string, unknown>) => {
 };
 
 let running: RunningServer | undefined;
+let facilitatorHttp: FacilitatorHttpServer | undefined;
 let stopping: Promise<void> | undefined;
 const stop = () =>
   (stopping ??= (async () => {
+    await facilitatorHttp?.close();
     await running?.close();
     process.exit(0);
   })().catch((error: unknown) => {
@@ -77,6 +84,7 @@ async function main(): Promise<void> {
       }
     };
   }
+  facilitatorHttp = await serveFacilitatorOverHttp(devnet.facilitator);
   let profiler: Session | undefined;
   process.on("message", (message: { type?: string; file?: string }) => {
     if (message.type === "paid-timings") process.send?.({ type: "paid-timings", entries: paid.splice(0) });
@@ -114,6 +122,8 @@ async function main(): Promise<void> {
       voterWritesPerIpPerMinute: config.http.rateLimitVoterWritesPerIpPerMinute,
       worldIdPortalCallsPerMinute: config.worldId.portalCallsPerMinute,
     },
+    facilitatorUrl: facilitatorHttp.url,
+    paymentMetadata: running.payments?.metadata,
     devnet: {
       network: devnet.network,
       asset: devnet.asset,

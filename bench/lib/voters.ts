@@ -1,6 +1,6 @@
 // The vote scenario's crowd: for each simulated human, the World ID request and the simulated proof are
 // obtained over HTTP before the timed window (as a phone would, through scripts/lib/voter.ts); the
-// timed window then only sends the votes, each verified through the portal stand-in by the service.
+// timed window then only sends the votes, each verified by the service as local mode verifies them.
 import { prepareVote } from "../../scripts/lib/voter";
 
 const COUNTRIES = ["US", "DE", "IN", "BR", "NG", "JP", "FR", "GB"];
@@ -15,14 +15,22 @@ export async function forEachLimit(count: number, limit: number, task: (index: n
   await Promise.all(Array.from({ length: Math.min(limit, count) }, () => worker()));
 }
 
-/** `count` ready-to-send vote bodies (JSON) by distinct simulated humans on `pollId`. */
+export interface PreparedVotes {
+  /** Ready-to-send vote bodies (JSON). */
+  bodies: string[];
+  /** The relying party and environment the service's World ID requests name (the vote ceiling verifies for them). */
+  worldId: { rpId: string; environment: string };
+}
+
+/** `count` ready-to-send vote bodies by distinct simulated humans on `pollId`. */
 export async function prepareVoteBodies(
   baseUrl: string,
   poll: { id: string; optionIds: readonly string[] },
   count: number,
   options: { prefix: string; concurrency?: number; onProgress?: (done: number) => void },
-): Promise<string[]> {
+): Promise<PreparedVotes> {
   const bodies = new Array<string>(count);
+  let worldId: PreparedVotes["worldId"] | undefined;
   let done = 0;
   await forEachLimit(count, options.concurrency ?? 32, async (i) => {
     const step = await prepareVote(baseUrl, {
@@ -34,6 +42,7 @@ export async function prepareVoteBodies(
     });
     if ("failed" in step) throw new Error(`preparing vote ${i} failed: ${step.failed.status} ${JSON.stringify(step.failed.body)}`);
     const { prepared } = step;
+    worldId ??= { rpId: prepared.request.idkit.rp_context.rp_id, environment: prepared.request.idkit.environment };
     bodies[i] = JSON.stringify({
       optionId: prepared.optionId,
       payoutAddress: prepared.payoutAddress,
@@ -42,5 +51,6 @@ export async function prepareVoteBodies(
     });
     if (++done % 1000 === 0) options.onProgress?.(done);
   });
-  return bodies;
+  if (!worldId) throw new Error("no vote was prepared");
+  return { bodies, worldId };
 }
