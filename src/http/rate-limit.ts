@@ -3,6 +3,7 @@
 // instance: no database write per request. Several instances each enforce the limit on their own share
 // of traffic (see docs/operations.md, "Rate limits").
 import type { Context, MiddlewareHandler } from "hono";
+import { BoundedMap } from "../lib/bounded-map";
 import type { AppEnv } from "./app-env";
 import { errorBody } from "./errors";
 import { addResponseHeaders } from "./response-headers";
@@ -36,7 +37,8 @@ export interface RateLimiter {
 export function createRateLimiter(rule: RateLimitRule, options: { now?: () => number; maxKeys?: number } = {}): RateLimiter {
   const now = options.now ?? Date.now;
   const maxKeys = options.maxKeys ?? 100_000;
-  const windows = new Map<string, Window>();
+  // Full of live keys (a flood of distinct keys): the oldest is forgotten rather than growing.
+  const windows = new BoundedMap<string, Window>(maxKeys);
   let lastSweep = 0;
 
   const sweep = (at: number) => {
@@ -44,8 +46,6 @@ export function createRateLimiter(rule: RateLimitRule, options: { now?: () => nu
     if (at - lastSweep < rule.windowMs && windows.size < maxKeys) return;
     lastSweep = at;
     for (const [key, window] of windows) if (window.resetAt <= at) windows.delete(key);
-    // Still full of live keys (a flood of distinct keys): forget the oldest rather than grow.
-    while (windows.size >= maxKeys) windows.delete(windows.keys().next().value as string);
   };
 
   const hit = (key: string, at = now()) => {
