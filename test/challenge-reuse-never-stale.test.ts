@@ -5,13 +5,14 @@
 // in for the payment checks of a request that carries a PAYMENT-SIGNATURE.
 import { decodePaymentRequiredHeader } from "@x402/core/http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testClock } from "./support/clock";
 import { pollBody, startLocalService, type LocalService } from "./support/harness";
 
 let service: LocalService;
-let offsetMs = 0;
+const clock = testClock();
 
 beforeAll(async () => {
-  service = await startLocalService({}, { now: () => new Date(Date.now() + offsetMs) });
+  service = await startLocalService({}, { now: clock.now });
 });
 afterAll(async () => {
   await service?.stop();
@@ -40,16 +41,16 @@ describe("an unpaid body priced before", () => {
   });
 
   it("is refused once its expiresAt has come within 5 minutes, as a fresh body would be", async () => {
-    const body = JSON.stringify(pollBody({ expiresAt: new Date(Date.now() + offsetMs + 10 * 60_000).toISOString() }));
+    const body = JSON.stringify(pollBody({ expiresAt: new Date(clock.now().getTime() + 10 * 60_000).toISOString() }));
     expect((await post(body)).status).toBe(402);
-    offsetMs += 6 * 60_000;
+    clock.advance(6 * 60_000);
     try {
       const later = await post(body);
       expect(later.status).toBe(400);
       expect(later.headers.get("payment-required")).toBeNull();
       expect(await later.json()).toMatchObject({ error: { code: "validation_error", param: "expiresAt" } });
     } finally {
-      offsetMs = 0;
+      clock.advance(-6 * 60_000);
     }
   });
 

@@ -1,10 +1,7 @@
 // x402 crawlers skip a service that answers their probes 429, and they probe from few addresses: the
 // discovery documents and the bare 402 of the paid resource are never rate-limited, even for a client
 // that has spent its per-IP budget on the API. A POST that carries a payment is not a probe and counts.
-// The voter-write paths are one definition, shared by the CORS policy and the rate limits.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CORS_RULES, corsAccess } from "../src/discovery/cors";
-import { isVoterWrite, VOTER_WRITE_PATHS } from "../src/http/request-kinds";
 import { pollBody, startLocalService, type LocalService } from "./support/harness";
 
 let service: LocalService;
@@ -52,20 +49,5 @@ describe("discovery probes after the per-IP limit is spent", () => {
     expect(paid.status).toBe(429);
     expect(await paid.json()).toMatchObject({ error: { code: "rate_limited", details: { rule: "per-ip" } } });
     expect(await service.store.db.selectFrom("polls").select("id").execute()).toHaveLength(0);
-  });
-});
-
-describe("voter writes", () => {
-  it("are one definition for CORS and the rate limits", () => {
-    const corsPaths = CORS_RULES.filter((rule) => rule.access === "same-origin").map((rule) => rule.path);
-    for (const path of Object.values(VOTER_WRITE_PATHS)) expect(corsPaths).toContain(path);
-    const paths = ["/api/v1/polls/p1/world-id-request", "/api/v1/polls/p1/votes", "/api/v1/voter/payouts", "/api/v1/voter/simulated-proof"];
-    for (const path of paths) {
-      expect(isVoterWrite("POST", path), path).toBe(true);
-      expect(corsAccess("POST", path), path).toBe("same-origin");
-    }
-    for (const path of ["/api/v1/polls", "/api/v1/polls/p1/read-token", "/api/v1/polls/p1/votes/extra"]) expect(isVoterWrite("POST", path), path).toBe(false);
-    expect(isVoterWrite("GET", "/api/v1/voter/rewards")).toBe(false);
-    expect(corsAccess("GET", "/api/v1/voter/rewards")).toBe("open");
   });
 });

@@ -2,7 +2,7 @@
 // HTTPFacilitatorClient and x402ResourceServer, with real payloads from the official client, and the
 // chain as the judge of whether money moved. Plus one pass-mode run of the real service behind it.
 // Not a test of our route's answers to faults (that behaviour is being rewritten).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { privateKeyToAccount } from "viem/accounts";
 import { x402Client } from "@x402/core/client";
 import { HTTPFacilitatorClient, x402ResourceServer } from "@x402/core/server";
@@ -186,23 +186,33 @@ describe("faulty facilitator, seen through the official HTTPFacilitatorClient", 
       () => undefined,
       (e: unknown) => e as Error,
     );
-    expect(Date.now() - started).toBeLessThan(3_000); // its own deadline, not a response that never comes
+    // Its own deadline ended the call, not a response that never comes (the bound only has to be finite).
+    expect(Date.now() - started).toBeLessThan(30_000);
     expect(error).toBeInstanceOf(FacilitatorTimeoutError);
     expect(error?.message).toBe("Facilitator settle request timed out after 300ms");
     expect(since()).toEqual({ settleCalls: 1, newBroadcasts: [] });
     expect(await onChain(payload, before)).toEqual({ paid: 0n, nonceUsed: false });
 
     // A caller without a deadline waits until releaseHung(), which destroys the held socket.
+    let settledBeforeRelease = false;
+    let released = false;
     const waiting = fetch(`${proxy.url}/settle`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ x402Version: 2, paymentPayload: payload, paymentRequirements: requirements() }),
-    }).then(
-      () => "answered",
-      () => "connection destroyed",
-    );
-    const stillWaiting = await Promise.race([waiting, new Promise((r) => setTimeout(() => r("still waiting"), 300))]);
-    expect(stillWaiting).toBe("still waiting");
+    })
+      .then(
+        () => "answered",
+        () => "connection destroyed",
+      )
+      .finally(() => {
+        settledBeforeRelease = !released;
+      });
+    // Held: the proxy has it (its second settle call), and a few round trips later still no answer.
+    await vi.waitUntil(() => since().settleCalls === 2, { timeout: 30_000, interval: 10 });
+    for (let i = 0; i < 3; i++) await client.getSupported();
+    expect(settledBeforeRelease).toBe(false);
+    released = true;
     proxy.releaseHung();
     expect(await waiting).toBe("connection destroyed");
     expect(await onChain(payload, before)).toEqual({ paid: 0n, nonceUsed: false });

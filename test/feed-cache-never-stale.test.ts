@@ -7,9 +7,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { voteAsSimulatedHuman } from "../scripts/lib/voter";
 import { futureIso, startLocalService, type LocalService } from "./support/harness";
-import { controllableClock, createPaidPoll, type CreatedPoll } from "./support/polls";
+import { testClock } from "./support/clock";
+import { createPaidPoll, type CreatedPoll } from "./support/polls";
 
-const clock = controllableClock();
+const clock = testClock();
 let service: LocalService;
 let small: CreatedPoll;
 

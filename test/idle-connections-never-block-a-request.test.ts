@@ -5,17 +5,22 @@
 // counts, short deadlines): 200 idle half-open connections do not stop a normal request being answered
 // promptly, the server closes them at the header deadline, and connections past the cap are refused.
 import { connect, type Socket } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ConfigError, loadConfig } from "../src/config";
 import { startLocalService, type LocalService } from "./support/harness";
+
+// Long enough that a loaded machine still answers the normal request before it passes.
+const HEADERS_TIMEOUT_MS = 5_000;
+// Generous bound for "closed by the header deadline": far below Node's own 60 s header default.
+const CLOSED_WITHIN_MS = 30_000;
 
 let service: LocalService;
 const sockets: Socket[] = [];
 
 beforeAll(async () => {
   service = await startLocalService({
-    HTTP_HEADERS_TIMEOUT_MS: "1000",
-    HTTP_REQUEST_TIMEOUT_MS: "2000",
+    HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
+    HTTP_REQUEST_TIMEOUT_MS: String(2 * HEADERS_TIMEOUT_MS),
     HTTP_KEEP_ALIVE_TIMEOUT_MS: "1000",
     HTTP_MAX_CONNECTIONS: "300",
   });
@@ -52,6 +57,7 @@ async function openIdle(count: number): Promise<{ sockets: Socket[]; closedAt: P
 
 const within = <T>(promise: Promise<T>, ms: number) =>
   Promise.race([promise, new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), ms).unref())]);
+const closedCount = (opened: Socket[]) => opened.filter((socket) => socket.closed || socket.destroyed).length;
 
 describe("server limits", () => {
   it("default to 20 s for headers, 60 s for a request, 5 s keep-alive and 2,000 connections", () => {
@@ -61,28 +67,33 @@ describe("server limits", () => {
   });
 
   it("200 idle half-open connections: a normal request is answered promptly, and the idle ones are closed at the header deadline", async () => {
+    const opening = performance.now();
     const idle = await openIdle(200);
-    const started = performance.now();
     const response = await fetch(`${service.url}/healthz`, { headers: { connection: "close" } });
-    const elapsed = performance.now() - started;
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: "ok" });
-    expect(elapsed).toBeLessThan(1_000);
+    // Promptly: answered while every idle connection is still open, so it never waited for them to go.
+    expect(closedCount(idle.sockets)).toBe(0);
 
-    // Header deadline 1 s, looked for every 250 ms: all closed well within 4 s of opening.
-    const all = await within(Promise.all(idle.closedAt), 4_000);
+    // Closed by the header deadline (not before it), within a generous bound.
+    const all = await within(Promise.all(idle.closedAt), CLOSED_WITHIN_MS);
     expect(all).not.toBe("timeout");
-    for (const at of all as number[]) expect(at - started).toBeLessThan(4_000);
-  }, 15_000);
+    for (const at of all as number[]) {
+      expect(at - opening).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS - 100);
+      expect(at - opening).toBeLessThan(CLOSED_WITHIN_MS);
+    }
+  }, 90_000);
 
   it("closes connections past HTTP_MAX_CONNECTIONS at once, and serves again once they are gone", async () => {
+    const opening = performance.now();
     const idle = await openIdle(320);
     // Past the cap (300) the server closes them on arrival, long before any deadline.
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    const closedEarly = idle.sockets.filter((socket) => socket.closed || socket.destroyed).length;
-    expect(closedEarly).toBeGreaterThanOrEqual(20);
-    expect(closedEarly).toBeLessThanOrEqual(25);
-    expect(await within(Promise.all(idle.closedAt), 4_000)).not.toBe("timeout");
+    await vi.waitUntil(() => closedCount(idle.sockets) >= 20, { timeout: CLOSED_WITHIN_MS, interval: 10 });
+    expect(closedCount(idle.sockets)).toBeLessThanOrEqual(25);
+    // The header deadline closes nothing before HEADERS_TIMEOUT_MS: these were the cap's doing.
+    const closedEarly = await Promise.all(idle.closedAt.filter((_, i) => idle.sockets[i]!.closed || idle.sockets[i]!.destroyed));
+    for (const at of closedEarly) expect(at - opening).toBeLessThan(HEADERS_TIMEOUT_MS);
+    expect(await within(Promise.all(idle.closedAt), CLOSED_WITHIN_MS)).not.toBe("timeout");
     expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
-  }, 15_000);
+  }, 90_000);
 });

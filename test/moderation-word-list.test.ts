@@ -1,6 +1,7 @@
 // The local development stand-in moderator, and the poll → ModerationInput mapping it shares with OpenAI's.
 import { describe, expect, it } from "vitest";
-import { createWordListModerator, moderationInputFromPoll, type ModerationInput } from "../src/moderation/index.js";
+import { createWordListModerator } from "../src/devnet/word-list-moderator";
+import { moderationInputFromPoll, type ModerationInput } from "../src/moderation/index.js";
 
 const moderator = createWordListModerator();
 const texts = (...entries: [string, string][]): ModerationInput => ({

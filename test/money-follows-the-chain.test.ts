@@ -13,11 +13,11 @@ import { planAudit } from "../src/audit/targets";
 import { devAccount, localChain, usdcBalanceOf } from "../src/devnet/chain";
 import { pollBody } from "./support/harness";
 import { startServiceBehindFaultyFacilitator, type ServiceBehindFaultyFacilitator, type SettleFault } from "./support/faulty-facilitator";
-import { controllableClock } from "./support/polls";
+import { testClock } from "./support/clock";
 import { challengeFor, postPoll, signPayment, submitAuthorization } from "./support/sign";
 
 const PRICE = 500_000n;
-const clock = controllableClock();
+const clock = testClock();
 let stack: ServiceBehindFaultyFacilitator;
 let nextPayer = 0;
 

@@ -29,7 +29,8 @@ async function chainAnswers(rpcUrl: string): Promise<boolean> {
   }
 }
 
-async function waitUntil(predicate: () => Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
+/** The deadline only bounds a failure (a chain left running), so it is generous. */
+async function waitUntil(predicate: () => Promise<boolean>, timeoutMs = 60_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await predicate()) return true;
@@ -53,7 +54,7 @@ describe("the local chain lives and dies with the server", () => {
     started.child.kill(signal);
     expect(await exited(started.child)).toBe(0);
     expect(await waitUntil(async () => !(await chainAnswers(started.rpcUrl!)))).toBe(true);
-  });
+  }, 180_000);
 
   it("a SIGKILLed server leaves no anvil behind, and a restart keeps the chain", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "quali-orphan-"));
@@ -73,5 +74,5 @@ describe("the local chain lives and dies with the server", () => {
       second.child.kill("SIGTERM");
       await exited(second.child);
     }
-  });
+  }, 180_000);
 });

@@ -11,7 +11,7 @@ import { devAccount, localChain, publicClientFor, type Address } from "../src/de
 import { BASE } from "../src/payment/networks";
 import { payoutAddressPolicy } from "../src/payouts/address-policy";
 import { cachedBlacklist } from "../src/payouts/blacklist-cache";
-import { DEVNET_PAYOUT_ACCOUNT_INDEX } from "../src/payouts/setup";
+import { DEVNET_PAYOUT_ACCOUNT_INDEX } from "../src/devnet/payout-wallet";
 import { startLocalService, type LocalService } from "./support/harness";
 import { createPaidPoll, type CreatedPoll } from "./support/polls";
 

@@ -8,7 +8,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { voteAsSimulatedHuman } from "../scripts/lib/voter";
 import { devAccount, localChain, mintUsdc, publicClientFor, usdcBalanceOf, type Address } from "../src/devnet/chain";
 import { createPayoutWorker, type PayoutWorker } from "../src/payouts/job";
-import { DEVNET_PAYOUT_ACCOUNT_INDEX } from "../src/payouts/setup";
+import { DEVNET_PAYOUT_ACCOUNT_INDEX } from "../src/devnet/payout-wallet";
 import { startLocalService, type LocalService } from "./support/harness";
 import { createPaidPoll, type CreatedPoll } from "./support/polls";
 import { anvilRpc, transfersFrom } from "./support/payouts";

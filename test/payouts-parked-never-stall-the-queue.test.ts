@@ -13,7 +13,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { voteAsSimulatedHuman } from "../scripts/lib/voter";
 import { devAccount, localChain, publicClientFor, usdcBalanceOf, type Address } from "../src/devnet/chain";
 import { claimPayout } from "../src/payouts/repo";
-import { DEVNET_PAYOUT_ACCOUNT_INDEX } from "../src/payouts/setup";
+import { DEVNET_PAYOUT_ACCOUNT_INDEX } from "../src/devnet/payout-wallet";
 import { startLocalService, type LocalService } from "./support/harness";
 import { requestPayout } from "./support/payout-requests";
 import { createPaidPoll, type CreatedPoll } from "./support/polls";

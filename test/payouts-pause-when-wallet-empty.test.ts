@@ -6,7 +6,7 @@ import { createWalletClient, http, parseAbiItem } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { voteAsSimulatedHuman } from "../scripts/lib/voter";
 import { devAccount, localChain, mintUsdc, publicClientFor, setEthBalance, testUsdcAbi, usdcBalanceOf, type Address } from "../src/devnet/chain";
-import { DEVNET_PAYOUT_ACCOUNT_INDEX } from "../src/payouts/setup";
+import { DEVNET_PAYOUT_ACCOUNT_INDEX } from "../src/devnet/payout-wallet";
 import { startLocalService, type LocalService } from "./support/harness";
 import { requestSignedPayout, voterAccount } from "./support/payout-requests";
 import { createPaidPoll, type CreatedPoll } from "./support/polls";

@@ -8,92 +8,39 @@
 //   3. the next restart re-broadcasts it again (the node already has it), a block is mined, the payout
 //      is confirmed; a second voter is then paid with the next nonce.
 // Each voter is paid exactly once, checked against the token's Transfer logs.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Hex } from "viem";
 import { voteAsSimulatedHuman } from "../scripts/lib/voter";
-import { startAnvil, type AnvilProcess } from "../src/devnet/anvil";
-import { devAccount, publicClientFor } from "../src/devnet/chain";
-import { DEVNET_PAYOUT_ACCOUNT_INDEX } from "../src/payouts/setup";
+import { publicClientFor } from "../src/devnet/chain";
 import { requestSignedPayout, voterAccount } from "./support/payout-requests";
-import { freePort } from "./support/ports";
-import {
-  anvilRpc,
-  createPollOver,
-  devnetFile,
-  expectKilled,
-  listening,
-  readDb,
-  spawnServer,
-  stopServer,
-  transfersFrom,
-  waitUntil,
-  type ServerProcess,
-} from "./support/payouts";
+import { anvilRpc, createPollOver, devnetFile, payoutCrashBench, waitUntil, type PayoutRecord } from "./support/payouts";
+import { expectKilled, listening } from "./support/server-process";
 
 // Their balances are below the threshold: they sign their payout requests (the test holds their keys).
 const voter1 = voterAccount(`0x${"d1".repeat(32)}`);
 const voter2 = voterAccount(`0x${"d2".repeat(32)}`);
 const V1 = voter1.address;
 const V2 = voter2.address;
-const wallet = devAccount(DEVNET_PAYOUT_ACCOUNT_INDEX).address;
 
-let anvil: AnvilProcess;
-let dataDir: string;
-let port: number;
-const live: ServerProcess[] = [];
-beforeAll(async () => {
-  anvil = await startAnvil({ chainId: 31337 });
-  dataDir = mkdtempSync(join(tmpdir(), "quali-payout-inflight-"));
-  port = await freePort();
-});
-afterAll(async () => {
-  for (const server of live) await stopServer(server);
-  await anvil?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-const spawnAt = (crashAt?: string) => {
-  // Default threshold (0.01 USDC): only requests pay here. No timer rounds: startup, then on request.
-  const server = spawnServer({
-    dataDir,
-    port,
-    rpcUrl: anvil.rpcUrl,
-    env: { PAYOUT_INTERVAL_MS: "3600000", ...(crashAt ? { QUALI_TEST_PAYOUT_CRASH_AT: crashAt } : {}) },
-  });
-  live.push(server);
-  return server;
-};
+// Default threshold (0.01 USDC): only requests pay here. No timer rounds: startup, then on request.
+const bench = payoutCrashBench({ dataDirPrefix: "quali-payout-inflight-", env: { PAYOUT_INTERVAL_MS: "3600000" } });
+const { spawnAt, payouts } = bench;
 const requestPayout = (url: string, address: string) => requestSignedPayout(url, address === V1 ? voter1.privateKey : voter2.privateKey);
-
-interface Payout {
-  id: string;
-  address: string;
-  status: string;
-  amount_atomic: string;
-  nonce: number | null;
-  tx_hash: string | null;
-  signed_tx: string | null;
-  broadcasts: number;
-}
-const payouts = () => readDb<Payout>(dataDir, "SELECT * FROM payouts ORDER BY created_at");
-const client = () => publicClientFor(anvil.rpcUrl);
+const client = () => publicClientFor(bench.rpcUrl);
 const pendingTx = async (hash: Hex) => client().getTransaction({ hash }).then((tx) => tx.blockNumber === null, () => false);
 
-let signed: Payout;
+let signed: PayoutRecord;
 
 describe("payouts in flight survive crashes between signing and confirmation", () => {
   it("killed right after broadcasting (transaction pending), and the node then forgets it", async () => {
     const first = spawnAt("after_broadcast");
     const url = await listening(first);
-    const poll = await createPollOver(url, devnetFile(dataDir));
+    const poll = await createPollOver(url, devnetFile(bench.dataDir));
     for (const [human, address] of [["a", V1], ["b", V1], ["c", V2]] as const) {
       const answer = await voteAsSimulatedHuman(url, { pollId: poll.id, optionId: poll.options[0]!.id, human, payoutAddress: address });
       expect(answer.status).toBe(201);
     }
-    await anvilRpc(anvil.rpcUrl, "evm_setAutomine", [false]);
+    await anvilRpc(bench.rpcUrl, "evm_setAutomine", [false]);
     await requestPayout(url, V1).catch(() => undefined); // the 202 may or may not get out before the kill
     await expectKilled(first);
 
@@ -101,7 +48,7 @@ describe("payouts in flight survive crashes between signing and confirmation", (
     expect(signed).toMatchObject({ address: V1, status: "signed", amount_atomic: "1000", broadcasts: 0 });
     const hash = signed.tx_hash as Hex;
     expect(await pendingTx(hash)).toBe(true);
-    await anvilRpc(anvil.rpcUrl, "anvil_dropTransaction", [hash]);
+    await anvilRpc(bench.rpcUrl, "anvil_dropTransaction", [hash]);
     await expect(client().getTransaction({ hash })).rejects.toThrow();
   });
 
@@ -114,7 +61,7 @@ describe("payouts in flight survive crashes between signing and confirmation", (
     second.child.kill("SIGKILL");
     await expectKilled(second);
     expect(payouts()[0]).toMatchObject({ status: "sent", tx_hash: hash, signed_tx: signed.signed_tx, nonce: signed.nonce, broadcasts: 1 });
-    expect(await transfersFrom(anvil.rpcUrl, devnetFile(dataDir).asset, wallet)).toEqual(new Map());
+    expect(await bench.transfers()).toEqual(new Map());
   });
 
   it("the next restart finishes it with the same transaction once a block is mined; the next voter gets the next nonce", async () => {
@@ -122,9 +69,9 @@ describe("payouts in flight survive crashes between signing and confirmation", (
     const url = await listening(third);
     const hash = signed.tx_hash as Hex;
     await waitUntil(() => (payouts()[0]?.broadcasts ?? 0) >= 2 || undefined, "the second re-broadcast"); // "already known" is fine
-    await anvilRpc(anvil.rpcUrl, "evm_mine");
+    await anvilRpc(bench.rpcUrl, "evm_mine");
     await waitUntil(() => payouts()[0]?.status === "confirmed" || undefined, "the payout to be confirmed");
-    await anvilRpc(anvil.rpcUrl, "evm_setAutomine", [true]);
+    await anvilRpc(bench.rpcUrl, "evm_setAutomine", [true]);
 
     expect((await requestPayout(url, V2)).status).toBe(202);
     await waitUntil(() => payouts().find((p) => p.address === V2 && p.status === "confirmed"), "V2's payout");
@@ -132,7 +79,7 @@ describe("payouts in flight survive crashes between signing and confirmation", (
     expect(p1).toMatchObject({ address: V1, status: "confirmed", tx_hash: hash, signed_tx: signed.signed_tx });
     expect(p2!.nonce).toBe(signed.nonce! + 1);
 
-    const transfers = await transfersFrom(anvil.rpcUrl, devnetFile(dataDir).asset, wallet);
+    const transfers = await bench.transfers();
     expect(transfers).toEqual(
       new Map([
         [V1, [{ value: 1000n, tx: hash }]],
@@ -144,6 +91,6 @@ describe("payouts in flight survive crashes between signing and confirmation", (
       Object.values(((await (await fetch(`${url}/healthz`)).json()) as { payouts: Record<string, { state: string; pendingAtomic: string }> }).payouts)[0];
     await waitUntil(async () => ((await health())?.pendingAtomic === "0" ? true : undefined), "/healthz to show nothing pending");
     expect(await health()).toMatchObject({ state: "active", pendingAtomic: "0" });
-    await stopServer(third);
+    await third.stop();
   });
 });

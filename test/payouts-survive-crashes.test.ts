@@ -11,86 +11,43 @@
 // must show one transfer per payout, with the recorded hash and the ledger's amount. (A kill right after
 // eth_sendRawTransaction, with the transaction still pending, is in
 // payouts-survive-crashes-between-signing-and-confirmation.test.ts.)
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Hex } from "viem";
-import { voteAsSimulatedHuman } from "../scripts/lib/voter";
-import { startAnvil, type AnvilProcess } from "../src/devnet/anvil";
-import { devAccount, publicClientFor } from "../src/devnet/chain";
-import { DEVNET_PAYOUT_ACCOUNT_INDEX } from "../src/payouts/setup";
-import { requestSignedPayout, voterAccount } from "./support/payout-requests";
-import { freePort } from "./support/ports";
 import { privateKeyToAccount } from "viem/accounts";
+import { voteAsSimulatedHuman } from "../scripts/lib/voter";
+import { publicClientFor } from "../src/devnet/chain";
 import { ownerRewards } from "./support/owner-rewards";
-import {
-  createPollOver,
-  devnetFile,
-  expectKilled,
-  listening,
-  readDb,
-  spawnServer,
-  stopServer,
-  transfersFrom,
-  waitUntil,
-  type ServerProcess,
-} from "./support/payouts";
+import { requestSignedPayout, voterAccount } from "./support/payout-requests";
+import { createPollOver, devnetFile, payoutCrashBench, readDb, waitUntil, type PayoutRecord } from "./support/payouts";
+import { expectKilled, listening } from "./support/server-process";
 
 const voter1 = voterAccount(`0x${"c1".repeat(32)}`);
 const V1 = voter1.address;
 // V2's balance stays below the threshold: it signs its payout request (the test holds its key).
 const voter2 = voterAccount(`0x${"c2".repeat(32)}`);
 const V2 = voter2.address;
-const wallet = devAccount(DEVNET_PAYOUT_ACCOUNT_INDEX).address;
 
-let anvil: AnvilProcess;
-let dataDir: string;
-let port: number;
-const live: ServerProcess[] = [];
-beforeAll(async () => {
-  anvil = await startAnvil({ chainId: 31337 });
-  dataDir = mkdtempSync(join(tmpdir(), "quali-payout-crash-"));
-  port = await freePort();
-});
-afterAll(async () => {
-  for (const server of live) await stopServer(server);
-  await anvil?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+// Threshold 1000 (two votes); the job runs at startup, then every PAYOUT_INTERVAL_MS.
+const bench = payoutCrashBench({ dataDirPrefix: "quali-payout-crash-", env: { PAYOUT_THRESHOLD_ATOMIC: "1000", PAYOUT_INTERVAL_MS: "200" } });
+const { spawnAt, payouts } = bench;
+const chainTransfers = async () => new Map([...(await bench.transfers())].filter(([to]) => to === V1 || to === V2));
 
-// Threshold 1000 (two votes); the job runs every 200 ms and once at startup.
-const serverEnv = (crashAt?: string) => ({
-  PAYOUT_THRESHOLD_ATOMIC: "1000",
-  PAYOUT_INTERVAL_MS: "200",
-  ...(crashAt ? { QUALI_TEST_PAYOUT_CRASH_AT: crashAt } : {}),
-});
-const spawnAt = (crashAt?: string) => {
-  const server = spawnServer({ dataDir, port, rpcUrl: anvil.rpcUrl, env: serverEnv(crashAt) });
-  live.push(server);
-  return server;
-};
-
-interface Payout {
-  id: string;
-  address: string;
-  status: string;
-  amount_atomic: string;
-  entries: number;
-  nonce: number | null;
-  tx_hash: string | null;
-  signed_tx: string | null;
-  broadcasts: number;
+/** The payout job's health stamps, as /healthz shows them: each round stamps checkedAt (up to twice). */
+async function healthStamps(url: string): Promise<string> {
+  const body = (await (await fetch(`${url}/healthz`)).json()) as { payouts?: Record<string, { checkedAt: string | null }> };
+  return JSON.stringify(Object.values(body.payouts ?? {}).map((health) => health.checkedAt));
 }
-const payouts = () => readDb<Payout>(dataDir, "SELECT * FROM payouts ORDER BY created_at");
-const chainTransfers = async () => {
-  const all = await transfersFrom(anvil.rpcUrl, devnetFile(dataDir).asset, wallet);
-  return new Map([...all].filter(([to]) => to === V1 || to === V2));
-};
+
+/** Waits until the payout job has run at least `rounds` more complete rounds. */
+async function jobRounds(url: string, rounds: number): Promise<void> {
+  const seen = new Set([await healthStamps(url)]);
+  // At most two stamps per round: 2 × rounds + 1 new ones span at least `rounds` whole rounds.
+  await waitUntil(async () => (seen.add(await healthStamps(url)).size > 2 * rounds + 1 ? true : undefined), `${rounds} more payout rounds`);
+}
 
 // The steps run in order on one data directory and one chain (each `it` is one process's life).
-let claimed: Payout;
-let signed: Payout;
+let claimed: PayoutRecord;
+let signed: PayoutRecord;
 let hash: Hex;
 
 describe("payouts survive a crash at every step", () => {
@@ -98,7 +55,7 @@ describe("payouts survive a crash at every step", () => {
     // Votes through the HTTP API; the second vote of V1 reaches the threshold and the job claims.
     const first = spawnAt("after_claim");
     const url = await listening(first);
-    const devnet = devnetFile(dataDir);
+    const devnet = devnetFile(bench.dataDir);
     const poll = await createPollOver(url, devnet);
     expect((await voteAsSimulatedHuman(url, { pollId: poll.id, optionId: poll.options[0]!.id, human: "v2-a", payoutAddress: V2 })).status).toBe(201);
     expect((await voteAsSimulatedHuman(url, { pollId: poll.id, optionId: poll.options[0]!.id, human: "v1-a", payoutAddress: V1 })).status).toBe(201);
@@ -108,8 +65,8 @@ describe("payouts survive a crash at every step", () => {
     expect(payouts()).toHaveLength(1);
     claimed = payouts()[0]!;
     expect(claimed).toMatchObject({ address: V1, status: "claimed", amount_atomic: "1000", entries: 2, tx_hash: null });
-    expect(readDb(dataDir, "SELECT vote_id FROM reward_ledger WHERE address = ? AND payout_id = ?", V1, claimed.id)).toHaveLength(2);
-    expect(readDb(dataDir, "SELECT vote_id FROM reward_ledger WHERE address = ? AND payout_id IS NULL", V2)).toHaveLength(1);
+    expect(readDb(bench.dataDir, "SELECT vote_id FROM reward_ledger WHERE address = ? AND payout_id = ?", V1, claimed.id)).toHaveLength(2);
+    expect(readDb(bench.dataDir, "SELECT vote_id FROM reward_ledger WHERE address = ? AND payout_id IS NULL", V2)).toHaveLength(1);
     expect(await chainTransfers()).toEqual(new Map());
   });
 
@@ -119,7 +76,7 @@ describe("payouts survive a crash at every step", () => {
     expect(signed).toMatchObject({ id: claimed.id, status: "signed", broadcasts: 0 });
     hash = signed.tx_hash as Hex;
     expect(hash).toMatch(/^0x[0-9a-f]{64}$/);
-    await expect(publicClientFor(anvil.rpcUrl).getTransaction({ hash })).rejects.toThrow(); // never broadcast
+    await expect(publicClientFor(bench.rpcUrl).getTransaction({ hash })).rejects.toThrow(); // never broadcast
     expect(await chainTransfers()).toEqual(new Map());
   });
 
@@ -141,7 +98,7 @@ describe("payouts survive a crash at every step", () => {
     const asked = await requestSignedPayout(lastUrl, voter2.privateKey);
     expect(asked.status).toBe(202);
     await waitUntil(() => payouts().find((p) => p.address === V2 && p.status === "confirmed"), "V2's payout to confirm");
-    await new Promise((resolve) => setTimeout(resolve, 500)); // a few more job rounds: still nothing new
+    await jobRounds(lastUrl, 3); // a few more job rounds: still nothing new
 
     const transfers = await chainTransfers();
     const finalPayouts = payouts();
@@ -156,7 +113,7 @@ describe("payouts survive a crash at every step", () => {
     expect(v2Payout.nonce).toBe(signed.nonce! + 1);
     // The chain equals the ledger, voter by voter.
     const ledger = readDb<{ address: string; total: number }>(
-      dataDir,
+      bench.dataDir,
       "SELECT address, SUM(CAST(amount_atomic AS INTEGER)) AS total FROM reward_ledger GROUP BY address ORDER BY address",
     );
     for (const { address, total } of ledger) {
@@ -165,6 +122,6 @@ describe("payouts survive a crash at every step", () => {
     const rewards = (await ownerRewards(lastUrl, privateKeyToAccount(voter1.privateKey))).body as { rewards: Record<string, unknown>[] };
     expect(rewards.rewards[0]).toMatchObject({ accruedAtomic: "1000", unpaidAtomic: "0", pendingAtomic: "0", paidAtomic: "1000" });
     expect(rewards.rewards[0]!.payouts).toEqual([expect.objectContaining({ status: "confirmed", txHash: hash })]);
-    await stopServer(last);
+    await last.stop();
   });
 });

@@ -7,9 +7,10 @@ import { errorCode, prepareVote, submitPrepared } from "../scripts/lib/voter";
 import { expireDuePolls, transitionStatements, type TransitionListener } from "../src/polls/lifecycle";
 import { recordVote } from "../src/voting/record-vote";
 import { futureIso, startLocalService, type LocalService } from "./support/harness";
-import { controllableClock, createPaidPoll } from "./support/polls";
+import { testClock } from "./support/clock";
+import { createPaidPoll } from "./support/polls";
 
-const clock = controllableClock();
+const clock = testClock();
 let service: LocalService;
 
 type LogTable = {

@@ -10,8 +10,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { errorCode, prepareVote, submitPrepared, type PreparedVote } from "../scripts/lib/voter";
 import { loadConfig } from "../src/config";
-import { localNetworkKey } from "../src/voting/world-id-setup";
-import { startWorldIdStandin, type WorldIdStandin } from "../src/voting/world-id-standin";
+import { localNetworkKey, startWorldIdStandin, type WorldIdStandin } from "../src/devnet/world-id";
 import { startLocalService, type LocalService, startProductionService, type ProductionService } from "./support/harness";
 import { createPaidPoll, type CreatedPoll } from "./support/polls";
 

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
+import { available, unavailable } from "../src/http/capability";
 import { openSqliteStore, type SqliteStore } from "../src/db/sqlite";
 import { findLiveClaim } from "../src/payment/payments-repo";
 import { expireDuePolls } from "../src/polls/lifecycle";
@@ -84,12 +85,12 @@ beforeAll(async () => {
   const app = createApp({
     mode: "local",
     publicBaseUrl: "http://localhost:8787",
-    problems: [],
     store,
-    payments: undefined,
+    payments: unavailable("payment_not_configured", "Not in this test."),
     knownNetworks: [],
-    moderator: undefined,
-    readTokens,
+    moderator: unavailable("moderation_not_configured", "Not in this test."),
+    readTokens: available(readTokens),
+    worldId: unavailable("world_id_not_configured", "Not in this test."),
     maxExpiryLeadMs: 365 * 86_400_000,
     accessLog: false,
     log: () => {},

@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { viemChainReader } from "../src/payment/chain-reader";
 import { insertClaim } from "../src/payment/payments-repo";
-import { reconcilePendingPayments } from "../src/payment/reconcile";
+import { reconcilePendingPayments } from "../src/polls";
 import { insertOptions, insertPoll } from "../src/polls/repo";
 import { startLocalService, type LocalService } from "./support/harness";
 

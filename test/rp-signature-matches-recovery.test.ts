@@ -1,11 +1,11 @@
-// The portal stand-in's fast RP-signature check (src/voting/rp-signature.ts) must give exactly the verdict
+// The simulated World ID network's fast RP-signature check (src/devnet/world-id/rp-signature.ts) must give exactly the verdict
 // of recovering the signer with viem and comparing addresses — for good signatures, for the first and
 // later signatures of a signer (the cached-key path), and for every kind of tampering.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { hexToBigInt, recoverMessageAddress, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { isSignedBy } from "../src/voting/rp-signature";
+import { isSignedBy } from "../src/devnet/world-id/rp-signature";
 
 async function recoveredBy(message: Uint8Array, sig: { r: bigint; s: bigint; v: number }, address: string): Promise<boolean> {
   const hex = (n: bigint) => n.toString(16).padStart(64, "0");

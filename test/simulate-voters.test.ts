@@ -4,9 +4,10 @@
 import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { futureIso, startLocalService, type LocalService } from "./support/harness";
-import { controllableClock, createPaidPoll } from "./support/polls";
+import { testClock } from "./support/clock";
+import { createPaidPoll } from "./support/polls";
 
-const clock = controllableClock();
+const clock = testClock();
 let service: LocalService;
 
 beforeAll(async () => {

@@ -4,9 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorCode, requestWorldId } from "../scripts/lib/voter";
 import { futureIso, startLocalService, type LocalService } from "./support/harness";
-import { controllableClock, createPaidPoll, type CreatedPoll } from "./support/polls";
+import { testClock } from "./support/clock";
+import { createPaidPoll, type CreatedPoll } from "./support/polls";
 
-const clock = controllableClock();
+const clock = testClock();
 let service: LocalService;
 const sameInstant: CreatedPoll[] = [];
 let newest: CreatedPoll;

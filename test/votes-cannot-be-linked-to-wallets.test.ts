@@ -5,17 +5,18 @@
 // vote to; /votes shows each vote's minute only, lists a minute once it has ended, and orders it by a
 // random key, not by who voted first. The owner sees their own details with a fresh signature of their
 // address; a wrong or stale signature is refused with a stable code.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { prepareVote, submitPrepared, voteAsSimulatedHuman, type PreparedVote } from "../scripts/lib/voter";
 import { listingKey, publicVoteId } from "../src/polls/vote-listing";
-import { rewardsOwnerMessage } from "../src/voting/rewards-owner";
+import { rewardsOwnerMessage } from "../src/payouts/rewards-owner";
 import { startLocalService, type LocalService } from "./support/harness";
 import { ownerRewards, publicRewards } from "./support/owner-rewards";
-import { controllableClock, createPaidPoll, type CreatedPoll } from "./support/polls";
+import { testClock } from "./support/clock";
+import { createPaidPoll, type CreatedPoll } from "./support/polls";
 
 const VOTERS = 6;
-const clock = controllableClock();
+const clock = testClock();
 let service: LocalService;
 let poll: CreatedPoll;
 let voters: PrivateKeyAccount[];
@@ -99,7 +100,9 @@ describe("a poll's creator cannot link a vote to a wallet", () => {
       expect(await publicVoteCount()).toBe(i + 1);
       // … and nothing about any address moves with it.
       expect(await snapshot()).toEqual(baseline);
-      await new Promise((resolve) => setTimeout(resolve, 250)); // let the poller look a few times
+      // Let the poller look a few times: two more of its rounds, so one started after this vote.
+      const looked = rounds + 2;
+      await vi.waitUntil(() => rounds >= looked, { timeout: 30_000, interval: 20 });
     }
     polling = false;
     await poller;

@@ -7,9 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prepareVote, submitPrepared, type PreparedVote } from "../scripts/lib/voter";
 import { listingKey, publicVoteId } from "../src/polls/vote-listing";
 import { startLocalService, type LocalService } from "./support/harness";
-import { controllableClock, createPaidPoll, mapLimit, type CreatedPoll } from "./support/polls";
+import { testClock } from "./support/clock";
+import { createPaidPoll, mapLimit, type CreatedPoll } from "./support/polls";
 
-const clock = controllableClock();
+const clock = testClock();
 let service: LocalService;
 let poll: CreatedPoll;
 /** Three whole minutes ahead of the real clock: M1 (23 votes in one millisecond), M2 (6), M3 (2, later). */

@@ -12,8 +12,9 @@ import {
   RETRY_SCHEDULE_MS,
   retryDelayMs,
   type DispatchDeps,
-} from "../src/webhook/dispatcher";
-import { fakeClock, outboxFixture, type OutboxFixture } from "./support/webhook-outbox";
+} from "../src/webhook/dispatcher-node";
+import { testClock, type TestClock } from "./support/clock";
+import { OUTBOX_CLOCK_START, outboxFixture, type OutboxFixture } from "./support/webhook-outbox";
 import { startReceiver, type Receiver } from "./support/webhook-receiver";
 
 let fixture: OutboxFixture;
@@ -33,7 +34,7 @@ async function receiver(...args: Parameters<typeof startReceiver>): Promise<Rece
   return started;
 }
 
-function deps(clock: ReturnType<typeof fakeClock>, overrides: Partial<DispatchDeps> = {}): DispatchDeps {
+function deps(clock: TestClock, overrides: Partial<DispatchDeps> = {}): DispatchDeps {
   return {
     store: fixture.store,
     mode: "local",
@@ -45,7 +46,7 @@ function deps(clock: ReturnType<typeof fakeClock>, overrides: Partial<DispatchDe
   };
 }
 
-async function completedPollWithDelivery(url: string, clock: ReturnType<typeof fakeClock>) {
+async function completedPollWithDelivery(url: string, clock: TestClock) {
   const pollId = await fixture.insertPoll({ callbackUrl: url });
   expect(await fixture.transition(pollId, "completed", clock.now())).toBe(true);
   return pollId;
@@ -59,7 +60,7 @@ const history = (deliveryId: string) =>
 describe("webhook retries", () => {
   it("retries 503 twice and delivers on the 3rd attempt, same delivery id and body, after ~1 min and ~5 min", async () => {
     const hook = await receiver((_req, index) => (index < 2 ? { status: 503, body: "busy" } : { status: 204 }));
-    const clock = fakeClock();
+    const clock = testClock({ frozenAt: OUTBOX_CLOCK_START });
     const pollId = await completedPollWithDelivery(hook.url, clock);
     const row = await delivery(pollId);
 
@@ -104,7 +105,7 @@ describe("webhook retries", () => {
 
   it("gives up after 6 attempts spaced ~1m, 5m, 15m, 1h, 3h", async () => {
     const hook = await receiver(() => ({ status: 500 }));
-    const clock = fakeClock();
+    const clock = testClock({ frozenAt: OUTBOX_CLOCK_START });
     const pollId = await completedPollWithDelivery(hook.url, clock);
     const gaps: number[] = [];
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
@@ -134,7 +135,7 @@ describe("webhook retries", () => {
     expect(parseRetryAfter("soon", now)).toBeUndefined();
 
     const hook = await receiver((_req, index) => (index === 0 ? { status: 429, headers: { "retry-after": "600" } } : { status: 200 }));
-    const clock = fakeClock();
+    const clock = testClock({ frozenAt: OUTBOX_CLOCK_START });
     const pollId = await completedPollWithDelivery(hook.url, clock);
     await dispatchDue(deps(clock));
     const row = await delivery(pollId);
@@ -157,7 +158,7 @@ describe("webhook retries", () => {
         probe.close(() => resolve(port));
       });
     });
-    const clock = fakeClock();
+    const clock = testClock({ frozenAt: OUTBOX_CLOCK_START });
     const p408 = await completedPollWithDelivery(timeoutHook.url, clock);
     const p400 = await completedPollWithDelivery(rejecting.url, clock);
     const p410 = await completedPollWithDelivery(gone.url, clock);
@@ -183,21 +184,24 @@ describe("webhook retries", () => {
     expect(loadConfig({}).webhook.timeoutMs).toBe(10_000);
     let stall = true;
     const hook = await receiver(() => (stall ? "stall" : { status: 200 }));
-    const clock = fakeClock();
+    const clock = testClock({ frozenAt: OUTBOX_CLOCK_START });
     const pollId = await completedPollWithDelivery(hook.url, clock);
+    const timeoutMs = 1_000;
     const started = performance.now();
-    expect(await dispatchDue(deps(clock, { timeoutMs: 300 }))).toMatchObject({ attempted: 1, retrying: 1 });
+    expect(await dispatchDue(deps(clock, { timeoutMs }))).toMatchObject({ attempted: 1, retrying: 1 });
     const elapsed = performance.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(290);
-    expect(elapsed).toBeLessThan(2_000);
+    expect(elapsed).toBeGreaterThanOrEqual(timeoutMs - 10);
+    // The configured deadline ended it: well before the 10 s default (slack for a loaded machine).
+    expect(elapsed).toBeLessThan(DEFAULT_TIMEOUT_MS / 2);
     const row = await delivery(pollId);
     expect(row).toMatchObject({ state: "pending", last_status: null, last_error: "timeout" });
     const [attempt] = await history(row.id);
-    expect(attempt!.duration_ms).toBeGreaterThanOrEqual(290);
+    expect(attempt!.duration_ms).toBeGreaterThanOrEqual(timeoutMs - 10);
 
     stall = false;
     clock.advance(60_000);
-    expect((await dispatchDue(deps(clock, { timeoutMs: 300 }))).delivered).toBe(1);
+    // The retry, with the default deadline: a slow machine must not turn this answer into a timeout.
+    expect((await dispatchDue(deps(clock))).delivered).toBe(1);
     expect(hook.received.map((r) => r.headers.get("x-quali-delivery"))).toEqual([row.id, row.id]);
   });
 
@@ -206,7 +210,7 @@ describe("webhook retries", () => {
       await new Promise((resolve) => setTimeout(resolve, 150));
       return { status: 200 };
     });
-    const clock = fakeClock();
+    const clock = testClock({ frozenAt: OUTBOX_CLOCK_START });
     const pollId = await completedPollWithDelivery(hook.url, clock);
     const results = await Promise.all([dispatchDue(deps(clock)), dispatchDue(deps(clock)), dispatchDue(deps(clock))]);
     expect(results.reduce((sum, r) => sum + r.attempted, 0)).toBe(1);
@@ -216,7 +220,7 @@ describe("webhook retries", () => {
 
   it("records an attempt interrupted by a crash and sends it again once its lease ran out", async () => {
     const hook = await receiver(() => ({ status: 200 }));
-    const clock = fakeClock();
+    const clock = testClock({ frozenAt: OUTBOX_CLOCK_START });
     const pollId = await completedPollWithDelivery(hook.url, clock);
     const row = await delivery(pollId);
     // What a process that died mid-attempt leaves behind: the lease taken, the attempt counted, no result.

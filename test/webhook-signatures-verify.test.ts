@@ -1,5 +1,5 @@
 // "A receiver can prove a webhook came from us, for this poll, recently, and only act on it once." A real
-// local receiver verifies both signatures with the recipe documented in the README (the README's snippet
+// local receiver verifies both signatures with the recipe documented in docs/webhooks.md (its snippet
 // IS test/support/webhook-recipe.ts); forged, tampered, stale and replayed deliveries are caught.
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -193,10 +193,10 @@ describe("GET /api/v1/polls/{id}/deliveries", () => {
   });
 });
 
-describe("README", () => {
+describe("docs/webhooks.md", () => {
   it("documents the receiver recipe verbatim (the code this test runs)", () => {
-    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const doc = readFileSync(new URL("../docs/webhooks.md", import.meta.url), "utf8");
     const recipe = readFileSync(new URL("./support/webhook-recipe.ts", import.meta.url), "utf8").trim();
-    expect(readme).toContain(recipe);
+    expect(doc).toContain(recipe);
   });
 });

@@ -3,10 +3,12 @@
 // the host (any non-public address refuses it), connecting only to the vetted address and never following
 // a redirect. The resolver is injected so names can resolve to private addresses on demand.
 import { afterEach, describe, expect, it } from "vitest";
-import { assertDeliverableUrl, callbackUrlProblem, isNonPublicAddress, UndeliverableUrlError, type Resolver } from "../src/webhook/callback-url";
-import { dispatchDue } from "../src/webhook/dispatcher";
+import { isNonPublicAddress, publicUrlProblem as callbackUrlProblem } from "../src/lib/public-url";
+import { assertDeliverableUrl, UndeliverableUrlError, type Resolver } from "../src/webhook/callback-url";
+import { dispatchDue } from "../src/webhook/dispatcher-node";
 import { fetchTransport, pinnedHttpTransport, TransportError, type Transport } from "../src/webhook/transport";
-import { fakeClock, outboxFixture, type OutboxFixture } from "./support/webhook-outbox";
+import { testClock } from "./support/clock";
+import { OUTBOX_CLOCK_START, outboxFixture, type OutboxFixture } from "./support/webhook-outbox";
 import { startReceiver, type Receiver } from "./support/webhook-receiver";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -166,7 +168,7 @@ describe("SSRF: creation-time check", () => {
 describe("SSRF: the dispatcher", () => {
   it("records a refused delivery as failed without ever opening a connection", async () => {
     const f = fixture();
-    const clock = fakeClock();
+    const clock = testClock({ frozenAt: OUTBOX_CLOCK_START });
     const pollId = await f.insertPoll({ callbackUrl: "https://rebinding.agent-example.com/hook" });
     await f.transition(pollId, "completed", clock.now());
     const sent: string[] = [];
@@ -206,7 +208,7 @@ describe("SSRF: the dispatcher", () => {
 
     // Through the dispatcher (local mode, where loopback is allowed): resolved once per attempt.
     const f = fixture();
-    const clock = fakeClock();
+    const clock = testClock({ frozenAt: OUTBOX_CLOCK_START });
     const pollId = await f.insertPoll({ callbackUrl: `https://hooks.rebind.invalid:${port}/hook` });
     await f.transition(pollId, "completed", clock.now());
     const resolver = resolverFor({ "hooks.rebind.invalid": ["127.0.0.1"] });
@@ -228,7 +230,7 @@ describe("SSRF: the dispatcher", () => {
     const target = await receiver(() => ({ status: 200 }));
     const redirecting = await receiver(() => ({ status: 307, headers: { location: target.url } }));
     const f = fixture();
-    const clock = fakeClock();
+    const clock = testClock({ frozenAt: OUTBOX_CLOCK_START });
     const pollId = await f.insertPoll({ callbackUrl: redirecting.url });
     await f.transition(pollId, "completed", clock.now());
     const base = { store: f.store, mode: "local" as const, now: clock.now, contractSecret: undefined, callbackSecrets: f.callbackSecrets };

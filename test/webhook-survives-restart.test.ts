@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { voteAsSimulatedHuman } from "../scripts/lib/voter";
 import { startAnvil, type AnvilProcess } from "../src/devnet/anvil";
 import { startLocalService, type LocalService } from "./support/harness";
-import { controllableClock, createPaidPoll } from "./support/polls";
+import { testClock } from "./support/clock";
+import { createPaidPoll } from "./support/polls";
 import { startReceiver, type Receiver } from "./support/webhook-receiver";
 
 let anvil: AnvilProcess;
@@ -32,7 +33,7 @@ afterAll(async () => {
 
 describe("webhook outbox across a restart", () => {
   it("delivers the retry from a new server instance on the same DATA_DIR, and poll.expired for a poll that expired while down", async () => {
-    const clock = controllableClock();
+    const clock = testClock();
     const env = { DATA_DIR: dataDir, DEVNET_RPC_URL: anvil.rpcUrl, WEBHOOK_DISPATCH_INTERVAL_MS: "100" };
     const first = await startLocalService(env, { now: clock.now });
     services.push(first);

@@ -1,11 +1,12 @@
-// The callback URL rules are plain TypeScript (src/webhook/url-policy.ts) so the Workers entry can use
+// The callback URL rules are plain TypeScript (src/lib/public-url.ts, on ipaddr.js) so the Workers entry can use
 // them; Node used node:net's BlockList and isIP. Here the pure address classification is checked against
 // node:net on the same ranges, over edge cases and many random addresses, and the Workers options are
 // pinned down: no IP literals, no DNS, and loopback http only behind the test-only switch.
 import { BlockList, isIP } from "node:net";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config";
-import { callbackUrlProblem, ipVersion, isNonPublicAddress, unresolvedDeliverableUrl, UndeliverableUrlError } from "../src/webhook/url-policy";
+import { ipVersion, isNonPublicAddress, publicUrlProblem as callbackUrlProblem } from "../src/lib/public-url";
+import { unresolvedDeliverableUrl, UndeliverableUrlError } from "../src/webhook/url-policy";
 import { configVariables, workerConfig } from "../src/worker-config";
 
 // The Node implementation before the split (src/webhook/callback-url.ts at the webhooks commit), verbatim:

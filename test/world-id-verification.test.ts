@@ -13,9 +13,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signRequest } from "@worldcoin/idkit-core/signing";
 import { prepareVote, submitPrepared, errorCode, type PreparedVote } from "../scripts/lib/voter";
 import { hashSignal, pollAction } from "../src/voting/world-id";
-import { simulateWorldIdProof, SimulationError, type SimulatedWorldIdNetwork } from "../src/voting/world-id-simulator";
-import { startWorldIdStandin, type WorldIdStandin } from "../src/voting/world-id-standin";
-import { localNetworkKey, NETWORK_KEY_FILE, signerAddressOf } from "../src/voting/world-id-setup";
+import {
+  localNetworkKey,
+  NETWORK_KEY_FILE,
+  signerAddressOf,
+  simulateWorldIdProof,
+  SimulationError,
+  startWorldIdStandin,
+  type SimulatedWorldIdNetwork,
+  type WorldIdStandin,
+} from "../src/devnet/world-id";
 import { startLocalService, type LocalService } from "./support/harness";
 import { createPaidPoll, type CreatedPoll } from "./support/polls";
 
@@ -337,7 +344,7 @@ describe("votes verified with the World ID portal stand-in", () => {
 
   it("runs as its own process", async () => {
     const key = randomBytes(32);
-    const child = spawn(process.execPath, ["--import", "tsx", "src/voting/world-id-standin-cli.ts", "--rp-id", "rp_cli", "--network-key", key.toString("hex")], {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/devnet/world-id/standin-cli.ts", "--rp-id", "rp_cli", "--network-key", key.toString("hex")], {
       cwd: process.cwd(),
       stdio: ["ignore", "pipe", "inherit"],
     });

@@ -1,5 +1,5 @@
 // Once per test run: the bundle `npm start` runs (scripts/lib/bundle.ts), for the tests that start the
-// service as its own process (test/support/built-server.ts). Its folder is removed when the run ends.
+// service as its own process (test/support/server-process.ts). Its folder is removed when the run ends.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";

@@ -1,5 +1,6 @@
 // Starts the real service in local mode on a loopback port with a fresh data directory: a real
-// anvil chain, the test USDC, the official facilitator in-process, real SQLite.
+// anvil chain, the test USDC, the official facilitator in-process, real SQLite. Route checks that need
+// no chain (validation, 404/401/403/405/503) use the app in process instead: test/support/in-process.ts.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -1,7 +1,7 @@
 // The owner's view of a payout address's rewards (POST /api/v1/voter/rewards), signed with its key the way
 // a wallet does (EIP-191 personal_sign), and the public view (GET) that anyone gets.
 import type { PrivateKeyAccount } from "viem/accounts";
-import { rewardsOwnerMessage } from "../../src/voting/rewards-owner";
+import { rewardsOwnerMessage } from "../../src/payouts/rewards-owner";
 
 export interface Answer<T = Record<string, any>> {
   status: number;

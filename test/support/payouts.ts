@@ -1,81 +1,20 @@
 // Server processes attached to a chain the test owns (DEVNET_RPC_URL), so the chain outlives a SIGKILL;
-// and the chain-side view of payouts: the token's Transfer logs out of the payout wallet.
-import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+// the chain-side view of payouts (the token's Transfer logs out of the payout wallet); and the crash
+// tests' bench: one chain, one data directory and one port shared by a series of server processes.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { parseAbiItem, type Hex } from "viem";
+import { afterAll, beforeAll } from "vitest";
 import { payingFetch } from "../../scripts/lib/agent";
-import { publicClientFor, type Address } from "../../src/devnet/chain";
-import { builtServerArgs } from "./built-server";
+import { startAnvil, type AnvilProcess } from "../../src/devnet/anvil";
+import { devAccount, publicClientFor, type Address } from "../../src/devnet/chain";
+import { DEVNET_PAYOUT_ACCOUNT_INDEX } from "../../src/devnet/payout-wallet";
+import type { PayoutCrashPoint } from "../../src/payouts";
 import { pollBody } from "./harness";
-
-export interface ServerProcess {
-  child: ChildProcess;
-  /** Resolves with the signal that ended the process (null after a normal exit). */
-  exited: Promise<NodeJS.Signals | null>;
-  output(): string;
-}
-
-export function spawnServer(opts: { dataDir: string; port: number; rpcUrl: string; env?: Record<string, string> }): ServerProcess {
-  const child = spawn(process.execPath, builtServerArgs(), {
-    env: {
-      ...process.env,
-      MODE: "local",
-      PORT: String(opts.port),
-      HOST: "127.0.0.1",
-      DATA_DIR: opts.dataDir,
-      DEVNET_RPC_URL: opts.rpcUrl,
-      ...opts.env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
-  return { child, exited, output: () => output };
-}
-
-/** Resolves with the base URL once the server listens; rejects if it exits first. */
-export function listening(server: ServerProcess, timeoutMs = 40_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${server.output()}`)), timeoutMs);
-    const check = () => {
-      const match = /listening on (http:\/\/\S+)/.exec(server.output());
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    server.child.stdout!.on("data", check);
-    server.child.stderr!.on("data", check);
-    check();
-    void server.exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`server exited before listening:\n${server.output()}`));
-    });
-  });
-}
-
-/** Waits for a process that must SIGKILL itself (a crash hook) or be killed. */
-export async function expectKilled(server: ServerProcess, timeoutMs = 40_000): Promise<void> {
-  const signal = await Promise.race([
-    server.exited,
-    new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), timeoutMs).unref()),
-  ]);
-  if (signal === "timeout") {
-    server.child.kill("SIGKILL");
-    throw new Error(`server was not killed within ${timeoutMs} ms:\n${server.output()}`);
-  }
-  if (signal !== "SIGKILL") throw new Error(`server ended with ${String(signal)}, not SIGKILL:\n${server.output()}`);
-}
-
-export async function stopServer(server: ServerProcess): Promise<void> {
-  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
-  server.child.kill("SIGTERM");
-  await server.exited;
-}
+import { freePort } from "./ports";
+import { spawnServer, type SpawnedServer } from "./server-process";
 
 export function readDb<T>(dataDir: string, query: string, ...params: unknown[]): T[] {
   const db = new BetterSqlite3(join(dataDir, "quali.sqlite"), { readonly: true });
@@ -134,6 +73,85 @@ export async function transfersFrom(rpcUrl: string, token: Address, from: Addres
   return out;
 }
 
+/** A raw JSON-RPC call to anvil (its own methods: evm_mine, anvil_dropTransaction…). */
 export async function anvilRpc<T = unknown>(rpcUrl: string, method: string, params: unknown[] = []): Promise<T> {
-  return (await publicClientFor(rpcUrl).request({ method: method as "eth_chainId", params: params as never })) as T;
+  const response = await fetch(rpcUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const answer = (await response.json()) as { result?: T; error?: { message: string } };
+  if (answer.error) throw new Error(`${method}: ${answer.error.message}`);
+  return answer.result as T;
+}
+
+/** A payouts row as the crash tests read it. */
+export interface PayoutRecord {
+  id: string;
+  address: string;
+  status: string;
+  amount_atomic: string;
+  entries: number;
+  nonce: number | null;
+  tx_hash: string | null;
+  signed_tx: string | null;
+  broadcasts: number;
+}
+
+export interface CrashBench {
+  /** The chain every server process of the test attaches to. */
+  readonly rpcUrl: string;
+  readonly dataDir: string;
+  /** The devnet payout wallet the servers pay from. */
+  readonly wallet: Address;
+  /** A server on the bench's data directory, chain and port; `crashAt` makes it SIGKILL itself there. */
+  spawnAt(crashAt?: PayoutCrashPoint): SpawnedServer;
+  /** Every payout, oldest first. */
+  payouts(): PayoutRecord[];
+  /** The token's transfers out of the payout wallet, by recipient. */
+  transfers(): Promise<Map<string, { value: bigint; tx: Hex }[]>>;
+}
+
+/**
+ * The crash tests' bench, set up before the file's tests and torn down after them: a separate anvil
+ * (so the chain outlives each SIGKILLed server), one data directory and one port, shared by a series of
+ * server processes started with `env`.
+ */
+export function payoutCrashBench(options: { dataDirPrefix: string; env: Record<string, string> }): CrashBench {
+  let anvil: AnvilProcess | undefined;
+  let dataDir: string | undefined;
+  let port = 0;
+  const live: SpawnedServer[] = [];
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error("the crash bench is used before its beforeAll ran");
+    return value;
+  };
+  beforeAll(async () => {
+    anvil = await startAnvil({ chainId: 31337 });
+    dataDir = mkdtempSync(join(tmpdir(), options.dataDirPrefix));
+    port = await freePort();
+  });
+  afterAll(async () => {
+    for (const server of live) await server.stop();
+    await anvil?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+  const bench: CrashBench = {
+    get rpcUrl() {
+      return started(anvil).rpcUrl;
+    },
+    get dataDir() {
+      return started(dataDir);
+    },
+    wallet: devAccount(DEVNET_PAYOUT_ACCOUNT_INDEX).address,
+    spawnAt(crashAt) {
+      const env = { ...options.env, ...(crashAt ? { QUALI_TEST_PAYOUT_CRASH_AT: crashAt } : {}) };
+      const server = spawnServer({ ...env, PORT: String(port), DATA_DIR: bench.dataDir, DEVNET_RPC_URL: bench.rpcUrl });
+      live.push(server);
+      return server;
+    },
+    payouts: () => readDb<PayoutRecord>(bench.dataDir, "SELECT * FROM payouts ORDER BY created_at"),
+    transfers: () => transfersFrom(bench.rpcUrl, devnetFile(bench.dataDir).asset, bench.wallet),
+  };
+  return bench;
 }

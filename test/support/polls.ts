@@ -1,4 +1,4 @@
-// Paid polls and a controllable clock for the voting / read-side tests.
+// Paid polls for the voting / read-side tests (the fake clock is test/support/clock.ts).
 import { payingFetch } from "../../scripts/lib/agent";
 import { pollBody, type LocalService } from "./harness";
 
@@ -26,25 +26,6 @@ export async function createPaidPoll(
   const created = (await response.json()) as Omit<CreatedPoll, "options">;
   const poll = (await (await fetch(`${service.url}/api/v1/polls/${created.id}`)).json()) as { options: { id: string; text: string }[] };
   return { ...created, options: poll.options };
-}
-
-/** A clock the service reads through StartOptions.now: real time, shifted and/or frozen on demand. */
-export function controllableClock() {
-  let offsetMs = 0;
-  let frozen: number | undefined;
-  return {
-    now: () => new Date(frozen ?? Date.now() + offsetMs),
-    advance(ms: number) {
-      if (frozen !== undefined) frozen += ms;
-      else offsetMs += ms;
-    },
-    freeze(at: Date = new Date(Date.now() + offsetMs)) {
-      frozen = at.getTime();
-    },
-    unfreeze() {
-      frozen = undefined;
-    },
-  };
 }
 
 /** Runs `tasks` with at most `limit` in flight, keeping their order in the results. */

@@ -1,6 +1,6 @@
 // Lifecycle-level fixtures for the webhook tests: a real SQLite store (in memory, all migrations), polls
 // inserted directly, and the real transition + outbox listener — no chain, no HTTP, so the dispatcher can
-// be driven with a fake clock.
+// be driven with a fake clock (test/support/clock.ts).
 import { randomUUID } from "node:crypto";
 import { openSqliteStore, type SqliteStore } from "../../src/db/sqlite";
 import { transitionStatements, type ClosedStatus } from "../../src/polls/lifecycle";
@@ -68,16 +68,5 @@ export function outboxFixture(): OutboxFixture {
   };
 }
 
-/** A fake clock for dispatchDue: starts at `start`, moves only when told. */
-export function fakeClock(start = new Date("2026-11-23T10:00:00.000Z")) {
-  let ms = start.getTime();
-  return {
-    now: () => new Date(ms),
-    set(at: Date | string) {
-      ms = new Date(at).getTime();
-    },
-    advance(deltaMs: number) {
-      ms += deltaMs;
-    },
-  };
-}
+/** Where the webhook tests' frozen clock (test/support/clock.ts) starts. */
+export const OUTBOX_CLOCK_START = "2026-11-23T10:00:00.000Z";
