@@ -1,7 +1,7 @@
 // The polls feature: creating a paid poll, its lifecycle, and the agent's read side (poll, list, results,
 // votes, read tokens), plus what a paid claim does to its poll. Used by others through this file only.
 export { AGE_BANDS, DemographicsInput, ISO_COUNTRY_CODES, VoteDemographics, type AgeBand } from "./demographics";
-export { pollBasics, PublicPoll, toPublicPoll } from "./read";
+export { PublicPoll, toPublicPoll } from "./read";
 export { type CrashPoint } from "./create";
 export { type CallbackSecretSource } from "./created-body";
 export {

@@ -54,10 +54,8 @@ const getPollRoute = (guards: RouteGuards) =>
     },
   });
 
-type PollBasicsRow = Pick<PollRow, "id" | "status" | "expires_at" | "question" | "description" | "more_info_url" | "media_url" | "media_type" | "layout_type">;
-
-/** What every public view of a poll shows first (this one, and the voter feed's). */
-export function pollBasics(poll: PollBasicsRow, publicBaseUrl: string, now: Date) {
+/** The public view of a settled poll (GET /api/v1/polls/{id} and the list by payer). */
+export function toPublicPoll(poll: PollRow, options: readonly PollOptionRow[], publicBaseUrl: string, now: Date): z.infer<typeof PublicPoll> {
   return {
     id: poll.id,
     url: `${publicBaseUrl}/polls/${poll.id}`,
@@ -68,13 +66,6 @@ export function pollBasics(poll: PollBasicsRow, publicBaseUrl: string, now: Date
     mediaUrl: poll.media_url,
     mediaType: poll.media_type,
     layoutType: poll.layout_type,
-  };
-}
-
-/** The public view of a settled poll (GET /api/v1/polls/{id} and the list by payer). */
-export function toPublicPoll(poll: PollRow, options: readonly PollOptionRow[], publicBaseUrl: string, now: Date): z.infer<typeof PublicPoll> {
-  return {
-    ...pollBasics(poll, publicBaseUrl, now),
     options: options.map((o) => ({ id: o.id, text: o.text, mediaUrl: o.media_url })),
     maxResponses: poll.max_responses,
     voteCount: poll.vote_count,

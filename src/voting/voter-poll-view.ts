@@ -3,7 +3,7 @@ import { randomInt } from "node:crypto";
 import type { z } from "@hono/zod-openapi";
 import type { PollOptionRow } from "../db/schema";
 import { type NetworkSpec, REWARD_PER_VOTE_ATOMIC, usdcNumber } from "../payment";
-import { pollBasics } from "../polls";
+import { visibleStatus } from "../polls";
 import type { FeedPollRow } from "./repo";
 import type { VoterPoll } from "./schema";
 
@@ -27,7 +27,15 @@ export function toVoterPoll(
   now: Date,
 ): z.infer<typeof VoterPoll> {
   return {
-    ...pollBasics(poll, context.publicBaseUrl, now),
+    id: poll.id,
+    url: `${context.publicBaseUrl}/polls/${poll.id}`,
+    status: visibleStatus(poll, now),
+    question: poll.question,
+    description: poll.description,
+    moreInfoUrl: poll.more_info_url,
+    mediaUrl: poll.media_url,
+    mediaType: poll.media_type,
+    layoutType: poll.layout_type,
     options: shuffled(options).map((o) => ({ id: o.id, text: o.text, mediaUrl: o.media_url })),
     voteCount: poll.vote_count,
     maxResponses: poll.max_responses,
