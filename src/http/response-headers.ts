@@ -14,7 +14,8 @@
 // Two sets of security headers: every response gets the API set; a response that is not JSON (an HTML
 // page, a script, an image) also gets the document set on top (its full Content-Security-Policy replaces
 // the API's `default-src 'none'`). See securityHeaderSets in src/http/hardening.ts.
-import type { Context } from "hono";
+import type { Context, TypedResponse } from "hono";
+import type { JSONParsed } from "hono/utils/types";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "./app-env";
 
@@ -97,4 +98,23 @@ export function applyHeaderBag(c: Context<AppEnv>, bag: HeaderBag): void {
     for (const name in bag.documentOnly) headers.set(name, bag.documentOnly[name]!);
   }
   headers.delete("x-powered-by");
+}
+
+/** JSON text known to be the serialisation of a T (made only by `serializeJson`), so it can be kept and sent again. */
+declare const jsonOf: unique symbol;
+export type JsonText<T> = string & { readonly [jsonOf]: T };
+
+export function serializeJson<T>(value: T): JsonText<T> {
+  return JSON.stringify(value) as JsonText<T>;
+}
+
+const JSON_CONTENT = { "content-type": "application/json" };
+
+/**
+ * A route's typed JSON answer from text serialised once (a cache hit sends the same bytes without
+ * serialising again), built with the request's gathered headers in one go (respond()).
+ */
+export function respondJson<T, S extends ContentfulStatusCode>(c: Context<AppEnv>, status: S, json: JsonText<T>): Response & TypedResponse<JSONParsed<T>, S, "json"> {
+  // The one place the typed-response brand is asserted: `json` is T's serialisation by construction.
+  return respond(c, status, json, JSON_CONTENT) as Response & TypedResponse<JSONParsed<T>, S, "json">;
 }

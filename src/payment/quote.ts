@@ -6,7 +6,7 @@ import { createRouter, type AppEnv } from "../http/app-env";
 import { need, type Capability } from "../http/capability";
 import { ApiError } from "../http/errors";
 import { ErrorResponse, PaymentRequiredResponse } from "../http/openapi-shapes";
-import { respond } from "../http/response-headers";
+import { respond, respondJson, serializeJson, type JsonText } from "../http/response-headers";
 import type { RouteGuards } from "../http/route-guards";
 import { BoundedMap } from "../lib/bounded-map";
 import { resolveNetworkAlias, type NetworkSpec } from "./networks";
@@ -93,7 +93,7 @@ export function quoteRoutes(deps: QuoteDeps): OpenAPIHono<AppEnv> {
   const router = createRouter();
   // A quote depends only on its query string, and the payment configuration is fixed for the process:
   // a query string answered before gets the same bytes again without being parsed (errors are never kept).
-  const answered = new BoundedMap<string, string>(QUOTE_CACHE_LIMIT);
+  const answered = new BoundedMap<string, JsonText<z.infer<typeof QuoteResponse>>>(QUOTE_CACHE_LIMIT);
   const answerKnownQuery: MiddlewareHandler<AppEnv> = async (c, next) => {
     const known = answered.get(searchOf(c.req.url));
     if (known !== undefined) return respond(c, 200, known, JSON_HEADERS);
@@ -129,8 +129,9 @@ export function quoteRoutes(deps: QuoteDeps): OpenAPIHono<AppEnv> {
       x402Version: 2 as const,
       paymentRequired,
     };
-    answered.set(searchOf(c.req.url), JSON.stringify(quote));
-    return c.json(quote, 200);
+    const json = serializeJson(quote);
+    answered.set(searchOf(c.req.url), json);
+    return respondJson(c, 200, json);
   });
   return router;
 }

@@ -6,6 +6,7 @@ import { runTemplated } from "../db/compiled";
 import type { PollOptionRow } from "../db/schema";
 import { createRouter, type AppEnv } from "../http/app-env";
 import { ErrorResponse } from "../http/openapi-shapes";
+import { respondJson, serializeJson, type JsonText } from "../http/response-headers";
 import type { RouteGuards } from "../http/route-guards";
 import { BoundedMap } from "../lib/bounded-map";
 import { AGE_BANDS } from "./demographics";
@@ -119,14 +120,14 @@ export function resultsRoutes(deps: ResultsDeps): OpenAPIHono<AppEnv> {
   // every counter shown here; so a document computed at a given (vote_count, status, completion, visible
   // status) is served again as long as the poll row — read on every request anyway, for the read-token
   // check and the 404 — still says the same. Nothing is ever served stale, on one instance or many.
-  const documents = new BoundedMap<string, { version: string; results: Results }>(RESULTS_CACHE_LIMIT);
+  const documents = new BoundedMap<string, { version: string; json: JsonText<Results> }>(RESULTS_CACHE_LIMIT);
   router.openapi(resultsRoute(deps.guards), async (c) => {
     const { id } = c.req.valid("param");
     const poll = await pollForReader(c, deps, id, { allowPublic: true });
     const status = visibleStatus(poll, deps.now());
     const version = `${poll.vote_count}|${poll.status}|${status}|${poll.completed_at ?? ""}`;
     const cached = documents.get(id);
-    if (cached?.version === version) return c.json(cached.results, 200);
+    if (cached?.version === version) return respondJson(c, 200, cached.json);
 
     const [options, demographicRows] = await Promise.all([
       findOptions(deps.store.db, id),
@@ -173,9 +174,10 @@ export function resultsRoutes(deps: ResultsDeps): OpenAPIHono<AppEnv> {
       },
     };
     // Re-inserted, so the most recently computed polls are the last to leave.
+    const json = serializeJson(results);
     documents.delete(id);
-    documents.set(id, { version, results });
-    return c.json(results, 200);
+    documents.set(id, { version, json });
+    return respondJson(c, 200, json);
   });
   return router;
 }

@@ -1,9 +1,7 @@
 // The voting API: the voter feed, World ID proof requests, votes, and the simulated World ID of local mode.
 import { randomUUID } from "node:crypto";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import type { Context, MiddlewareHandler, TypedResponse } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { JSONParsed } from "hono/utils/types";
+import type { MiddlewareHandler } from "hono";
 import type { Mode } from "../config";
 import type { Store } from "../db/store";
 import { createRouter, type AppEnv } from "../http/app-env";
@@ -13,7 +11,7 @@ import { requestIdOf } from "../http/hardening";
 import type { Logger } from "../http/logger";
 import { ErrorResponse } from "../http/openapi-shapes";
 import { decodeCursor, encodeCursor, parseLimit } from "../http/pagination";
-import { addResponseHeaders, respond } from "../http/response-headers";
+import { addResponseHeaders, respondJson, serializeJson } from "../http/response-headers";
 import type { RouteGuards } from "../http/route-guards";
 import { type NetworkSpec, REWARD_PER_VOTE_ATOMIC, usdcNumber } from "../payment";
 import { findOptions, findOptionsOfPolls, groupOptionsByPoll, POLLS_PATH, visibleStatus, type TransitionListener } from "../polls";
@@ -156,12 +154,7 @@ const REFUSAL_PARAM: Record<ProofRefusalCode, string> = {
   unknown_rp: "rpContext.rp_id",
 };
 
-const JSON_HEADERS = { "content-type": "application/json" };
 
-/** c.json's typed answer, built with the request's gathered headers in one go (src/http/response-headers.ts). */
-function respondJson<T, S extends ContentfulStatusCode>(c: Context<AppEnv>, status: S, body: T): Response & TypedResponse<JSONParsed<T>, S, "json"> {
-  return respond(c, status, JSON.stringify(body), JSON_HEADERS) as Response & TypedResponse<JSONParsed<T>, S, "json">;
-}
 
 export function votingRoutes(deps: VotingDeps): OpenAPIHono<AppEnv> {
   const { store, guards } = deps;
@@ -185,7 +178,7 @@ export function votingRoutes(deps: VotingDeps): OpenAPIHono<AppEnv> {
       polls: page.map((poll) => toVoterPoll(deps, poll, optionsByPoll.get(poll.id) ?? [], now)),
       nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
     };
-    return respondJson(c, 200, body);
+    return respondJson(c, 200, serializeJson(body));
   });
 
   router.openapi(voterPollRoute(guards.api), async (c) => {
@@ -372,7 +365,7 @@ export function votingRoutes(deps: VotingDeps): OpenAPIHono<AppEnv> {
         amountAtomic: REWARD_PER_VOTE_ATOMIC.toString(),
       },
     };
-    return respondJson(c, 201, answer);
+    return respondJson(c, 201, serializeJson(answer));
   });
 
   router.openapi(simulatedProofRoute(guards.voterWrite), async (c) => {
