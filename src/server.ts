@@ -104,25 +104,18 @@ export async function startServer(initialConfig: Config, options: StartOptions =
   const payoutNetworks = local ? [await local.payoutNetwork(log)] : productionPayoutNetworks({ config, paymentNetworks: networks, log });
   const payouts = startPayouts({ config, store, networks: payoutNetworks, now, log, ...(devnet ? { onConfirmed: devnet.saveState } : {}) });
   local?.writeDevnetFile(payouts.worker.networks.find((n) => n.network === devnet?.network)?.chain?.wallet);
-  const crashAt = config.mode === "local" ? config.testCrashAt : undefined;
   const app = createApp({
     ...services.appDeps,
     clientIp: (c) => clientIpOf(c, config.http.trustProxyHops),
     discoveryAssets: loadDiscoveryAssets(),
     staticFiles: nodeStaticFiles(),
-    ...(options.now ? { now: options.now } : {}),
-    ...(devnet ? { onSettled: devnet.saveState } : {}),
+    now: options.now,
+    onSettled: devnet?.saveState,
     startedAt,
     payouts: payouts.worker,
-    ...(payouts.crashPoint ? { payoutCrashPoint: payouts.crashPoint } : {}),
+    payoutCrashPoint: payouts.crashPoint,
     payoutAddresses: nodePayoutAddressPolicy({ config, knownNetworks: services.appDeps.knownNetworks, paymentNetworks: networks, worker: payouts.worker, log }),
-    ...(crashAt
-      ? {
-          crashPoint: (point: CrashPoint) => {
-            if (point === crashAt) process.kill(process.pid, "SIGKILL");
-          },
-        }
-      : {}),
+    crashPoint: crashPointOf(config),
   });
   listening.serve((request, bindings) => app.fetch(request, bindings));
 
@@ -165,6 +158,15 @@ export async function startServer(initialConfig: Config, options: StartOptions =
     payouts: payouts.worker,
     reconcileNow: () => services.reconcile(now, 0),
     close,
+  };
+}
+
+/** TEST_CRASH_AT (local mode only): the process kills itself at that point of paid creation. */
+function crashPointOf(config: Config): ((point: CrashPoint) => void) | undefined {
+  const crashAt = config.mode === "local" ? config.testCrashAt : undefined;
+  if (!crashAt) return undefined;
+  return (point) => {
+    if (point === crashAt) process.kill(process.pid, "SIGKILL");
   };
 }
 
