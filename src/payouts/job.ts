@@ -15,7 +15,7 @@
 //      next one — unless a transfer of the same amount back to the wallet reverts too: then the token
 //      refuses the wallet itself and the network pauses (token_refuses_transfers) instead.
 // A process that dies anywhere leaves a row that step 1 (or 4, for `claimed`) finishes after a restart:
-// a `claimed` row has never been broadcast (broadcast happens only from a recorded signed_tx), so it is
+// a `claimed` row is not broadcast yet (broadcast happens only from a recorded signed_tx), so it is
 // safe to sign; a `signed`/`sent` row is only ever re-broadcast.
 import { randomUUID } from "node:crypto";
 import type { Hex } from "viem";
@@ -284,7 +284,7 @@ export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
           nonceUsedSince.delete(row.id);
           await store.batch(failAndReleaseStatements(db, row.id, "nonce_used_by_another_transaction", null, at()));
           log(
-            `payout ${row.id}: nonce ${row.nonce} of ${chain.wallet} was used by another transaction and tx ${hash} was never mined; ` +
+            `payout ${row.id}: nonce ${row.nonce} of ${chain.wallet} was used by another transaction and tx ${hash} did not get mined; ` +
               "its entries are released for a new payout (is another process using the payout wallet?)",
             { level: "warn", network: n.network, payoutId: row.id },
           );
@@ -411,7 +411,7 @@ export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
       const [result] = await store.batch([
         recordSigned(db, { id: row.id, fromAddress: chain.wallet, token: chain.token, nonce, signedTx: signed.signedTx, txHash: signed.txHash, at: signedAt }),
       ]);
-      // 0 rows: another worker signed this payout first; ours was never broadcast and is forgotten.
+      // 0 rows: another worker signed this payout first; ours is not broadcast and is forgotten.
       if ((result?.changes ?? 0) !== 1) return "lost";
     } catch (error) {
       if (isUniqueViolation(error)) return "lost"; // another worker recorded this nonce first

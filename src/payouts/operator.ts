@@ -1,6 +1,6 @@
 // What an operator can do with parked payouts (`npm run payouts -- list | retry <id> | release <id>`).
 // Each change is one guarded batch that only applies to a payout still parked, so it is safe while the
-// service runs: the job never touches a parked payout, and a parked payout was never signed, so no
+// service runs: the job never touches a parked payout, and nobody signed a parked payout, so no
 // transaction of it exists — retrying can pay it at most once, releasing moves no money.
 //
 //   retry    parked → claimed: the job estimates the transfer again in its next round (oldest claimed

@@ -196,7 +196,7 @@ export function retryParkedStatement(db: Kysely<Database>, id: string, at: strin
 
 /**
  * parked → failed ("released"), and its entries back to unpaid, in one batch (operator's release). A
- * parked payout was never signed, so no money moved: the entries are paid by the address's next payout.
+ * parked payout is one nobody signed, so no money moved: the entries are paid by the address's next payout.
  */
 export function releaseParkedStatements(db: Kysely<Database>, id: string, at: string): Compilable[] {
   return [

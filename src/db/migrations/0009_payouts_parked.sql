@@ -37,7 +37,7 @@ CREATE TABLE payouts_with_parked (
   parked_at TEXT,
   parked_reason TEXT,
   CHECK (status IN ('claimed', 'parked', 'failed') OR (signed_tx IS NOT NULL AND tx_hash IS NOT NULL AND nonce IS NOT NULL)),
-  -- Only a payout that was never signed can be parked: no transaction of it can ever be mined.
+  -- Only a payout not yet signed can be parked: no transaction of it can ever be mined.
   CHECK (status <> 'parked' OR (signed_tx IS NULL AND nonce IS NULL AND parked_at IS NOT NULL AND parked_reason IS NOT NULL))
 );
 
