@@ -1,7 +1,7 @@
 // The boundaries of src/, checked in CI (`npm run boundaries`). A feature folder is used by others only
 // through its index.ts; feature folders never depend on each other in a cycle; nothing in production
 // code imports the local stand-ins (src/devnet), which only the Node composition root may start.
-const FEATURES = "(polls|payment|voting|payouts|webhook|moderation|discovery|pages|audit)";
+const FEATURES = "(polls|payment|voting|payouts|webhook|moderation|discovery|pages|audit|admin)";
 
 // Folders in layers, lowest first: a folder imports only folders of lower layers, so no two folders can
 // ever depend on each other (no cycles between features). Folders of one layer are independent.
@@ -11,7 +11,7 @@ const LAYERS = [
   ["payment", "moderation"],
   ["polls"],
   ["webhook", "payouts"],
-  ["voting"],
+  ["voting", "admin"],
   ["discovery", "pages", "audit"],
   ["devnet", "node"],
 ];

@@ -122,6 +122,8 @@ function closedState(code) {
     poll_full: ["This poll is full", "It already has all the answers it asked for. Thank you for stopping by!"],
     poll_expired: ["This poll has ended", "It is no longer taking answers."],
     poll_not_active: ["This poll is not taking answers", "It cannot be answered right now."],
+    poll_closed: ["This poll was closed", "Its creator closed it early: it is no longer taking answers."],
+    poll_removed: ["This poll was taken down", "It broke the rules of this service and is no longer taking answers."],
   };
   const [title, text] = messages[code] ?? messages.poll_not_active;
   setStep(
@@ -346,7 +348,7 @@ function chooseStep(previous = {}) {
 /** Shows an API refusal in the right place; returns true when it was handled as a page state. */
 function handleRefusal(answer, choice) {
   const code = errorCode(answer);
-  if (code === "poll_full" || code === "poll_expired" || code === "poll_not_active") {
+  if (code === "poll_full" || code === "poll_expired" || code === "poll_not_active" || code === "poll_closed" || code === "poll_removed") {
     closedState(code);
     return true;
   }
@@ -568,6 +570,61 @@ async function submitVote(choice, proof, button) {
   handleRefusal(answer, choice);
 }
 
+// ---- Report -------------------------------------------------------------------------------------------
+
+const REPORT_REASONS = [
+  ["spam", "Spam or advertising"],
+  ["offensive", "Offensive or hateful"],
+  ["illegal", "Illegal content"],
+  ["misleading", "Misleading or a scam"],
+  ["other", "Something else"],
+];
+
+/** "Report this poll": a reason and an optional note for the operator; no World ID needed. */
+function reportControl() {
+  const status = h("p", { class: "status", role: "status", "aria-live": "polite", id: "report-status" });
+  const reason = h(
+    "select",
+    { id: "report-reason", name: "reason", required: true },
+    h("option", { value: "" }, "Choose a reason…"),
+    ...REPORT_REASONS.map(([value, label]) => h("option", { value }, label)),
+  );
+  const note = h("input", { type: "text", id: "report-note", name: "note", maxlength: "500", autocomplete: "off", placeholder: "Optional: what is wrong?" });
+  const send = h("button", { type: "submit", id: "report-send" }, "Send report");
+  const form = h(
+    "form",
+    { id: "report-form", novalidate: true },
+    h("div", { class: "field" }, h("label", { for: "report-reason" }, "Reason"), reason),
+    h("div", { class: "field" }, h("label", { for: "report-note" }, "Note (optional)"), note),
+    h("div", { class: "actions" }, send),
+    status,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!reason.value) {
+      say(status, "Choose a reason first.", "error");
+      reason.focus();
+      return;
+    }
+    send.disabled = true;
+    const body = { reason: reason.value, ...(note.value.trim() ? { note: note.value.trim() } : {}) };
+    const answer = await api(`/api/v1/polls/${encodeURIComponent(pollId)}/reports`, { method: "POST", body });
+    send.disabled = false;
+    if (answer.status === 202) {
+      fill(form, h("p", { class: "notice", id: "report-done" }, "Thank you: the report was sent to the people who run Quali."));
+      return;
+    }
+    const text =
+      answer.status === 429
+        ? "Too many reports from your connection. Wait a minute, then try again."
+        : answer.status === 0
+          ? "Could not reach Quali. Check your connection and try again."
+          : `The report was not sent (${answer.body?.error?.message ?? `HTTP ${answer.status}`}).`;
+    say(status, text, "error");
+  });
+  return h("details", { class: "more", id: "report" }, h("summary", {}, "Report this poll"), form);
+}
+
 // ---- Start ---------------------------------------------------------------------------------------------
 
 function notFound() {
@@ -598,14 +655,31 @@ async function start() {
     return;
   }
   poll = answer.body;
+  if (poll.status === "removed") {
+    // A poll taken down: its content is not shown again.
+    document.title = "Poll taken down · Quali";
+    fill(
+      main,
+      h(
+        "section",
+        { class: "notice warn", id: "removed", "data-state": "poll_removed" },
+        h("h1", {}, "This poll was taken down"),
+        h("p", {}, "It broke the rules of this service and is no longer available."),
+        h("p", {}, h("a", { href: "/" }, "See the open polls")),
+      ),
+    );
+    main.dataset.ready = "true";
+    return;
+  }
   document.title = `${poll.question} · Quali`;
   statusRegion = h("p", { class: "status", role: "status", "aria-live": "polite", id: "status" });
   stepRegion = h("div", { id: "step" });
-  fill(main, h("article", { class: "poll" }, header(), statusRegion, stepRegion));
+  fill(main, h("article", { class: "poll" }, header(), statusRegion, stepRegion, reportControl()));
 
   const record = device.get(votedKey);
   if (record) alreadyVotedState(record);
   else if (poll.status === "completed" || poll.voteCount >= poll.maxResponses) closedState("poll_full");
+  else if (poll.status === "closed") closedState("poll_closed");
   else if (poll.status === "expired" || Date.parse(poll.expiresAt) <= Date.now()) closedState("poll_expired");
   else chooseStep();
   interactive = true;

@@ -30,6 +30,9 @@ export type ErrorCode =
   | "poll_not_active"
   | "poll_full"
   | "poll_expired"
+  | "poll_closed"
+  | "poll_removed"
+  | "poll_already_ended"
   | "already_voted"
   | "invalid_proof"
   | "proof_rejected"
@@ -44,7 +47,11 @@ export type ErrorCode =
   // Voter payouts.
   | "payouts_not_configured"
   | "payout_address_refused"
-  | "below_payout_threshold";
+  | "below_payout_threshold"
+  // The operator's admin API (src/admin).
+  | "admin_not_configured"
+  | "admin_token_missing"
+  | "admin_token_invalid";
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; param?: string; details?: Record<string, unknown> };

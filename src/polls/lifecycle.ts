@@ -1,5 +1,6 @@
 // The poll lifecycle after payment: active → completed (maxResponses reached, decided inside the vote
-// write) and active → expired (expiresAt passed). Every such transition is built by ONE function,
+// write), active → expired (expiresAt passed), active → closed (its creator ended it early) and
+// active → removed (the operator took it down). All four are final. Every such transition is built by ONE function,
 // `transitionStatements`, as statements for a `store.batch`: the same code runs on SQLite and on D1,
 // where a batch is atomic but cannot branch.
 //
@@ -16,13 +17,21 @@ import { templatedStatements } from "../db/compiled";
 import type { Database, PollRow, PollStatus } from "../db/schema";
 import type { Store } from "../db/store";
 
-export type ClosedStatus = "completed" | "expired";
+/** The final statuses a transition can reach. */
+export type ClosedStatus = "completed" | "expired" | "closed" | "removed";
+
+/** The statuses the API shows for a settled poll (pending and failed polls do not exist outside). */
+export const VISIBLE_STATUSES = ["active", "completed", "expired", "closed", "removed"] as const;
+export type VisibleStatus = (typeof VISIBLE_STATUSES)[number];
+
+/** Statuses after which a poll never takes a vote again. */
+export const FINAL_STATUSES: readonly ClosedStatus[] = ["completed", "expired", "closed", "removed"];
 
 export interface TransitionContext {
   db: Kysely<Database>;
   pollId: string;
   to: ClosedStatus;
-  /** ISO timestamp of the batch; for `completed` it is also the poll's completed_at. */
+  /** ISO timestamp of the batch; for completed, closed and removed it is also the poll's completed_at. */
   at: string;
   /** Unique to this transition attempt; stored in polls.transition_id only if the transition happened. */
   transitionId: string;
@@ -45,7 +54,10 @@ export interface Transition {
 /**
  * The statements that move one poll to `to` if, and only if, its guard holds when the batch runs:
  * - completed: status is active and vote_count has reached max_responses (records completed_at);
- * - expired: status is active, expires_at <= at, and the poll is not full.
+ * - expired: status is active, expires_at <= at, and the poll is not full;
+ * - closed: status is active, expires_at > at, and the poll is not full (records completed_at): a vote in
+ *   a batch before it is counted, a vote in a batch after it finds the poll not active and inserts nothing;
+ * - removed: status is active (records completed_at), whatever its counters and expiry.
  * Followed by each listener's statements.
  */
 export function transitionStatements(
@@ -60,22 +72,33 @@ export function transitionStatements(
     db,
     `transition:${to}`,
     ["pollId", "at", "transitionId"],
-    (d, p) => [
-      to === "completed"
-        ? d
-            .updateTable("polls")
-            .set({ status: "completed", completed_at: p.at!, transition_id: p.transitionId! })
-            .where("id", "=", p.pollId!)
-            .where("status", "=", "active")
-            .where("vote_count", ">=", sql<number>`max_responses`)
-        : d
-            .updateTable("polls")
-            .set({ status: "expired", transition_id: p.transitionId! })
-            .where("id", "=", p.pollId!)
-            .where("status", "=", "active")
-            .where("expires_at", "<=", p.at!)
-            .where("vote_count", "<", sql<number>`max_responses`),
-    ],
+    (d, p) => {
+      const active = d.updateTable("polls").where("id", "=", p.pollId!).where("status", "=", "active");
+      switch (to) {
+        case "completed":
+          return [
+            active
+              .set({ status: "completed", completed_at: p.at!, transition_id: p.transitionId! })
+              .where("vote_count", ">=", sql<number>`max_responses`),
+          ];
+        case "expired":
+          return [
+            active
+              .set({ status: "expired", transition_id: p.transitionId! })
+              .where("expires_at", "<=", p.at!)
+              .where("vote_count", "<", sql<number>`max_responses`),
+          ];
+        case "closed":
+          return [
+            active
+              .set({ status: "closed", completed_at: p.at!, transition_id: p.transitionId! })
+              .where("expires_at", ">", p.at!)
+              .where("vote_count", "<", sql<number>`max_responses`),
+          ];
+        case "removed":
+          return [active.set({ status: "removed", completed_at: p.at!, transition_id: p.transitionId! })];
+      }
+    },
     { pollId, at, transitionId },
   );
   const ctx: TransitionContext = { db, pollId, to, at, transitionId };
@@ -98,9 +121,14 @@ export function effectiveStatus(poll: Pick<PollRow, "status" | "expires_at">, no
 }
 
 /** The status of a settled poll as the API shows it. */
-export function visibleStatus(poll: Pick<PollRow, "status" | "expires_at">, now: Date): "active" | "completed" | "expired" {
+export function visibleStatus(poll: Pick<PollRow, "status" | "expires_at">, now: Date): VisibleStatus {
   const status = effectiveStatus(poll, now);
-  return status === "completed" || status === "expired" ? status : "active";
+  return isFinalStatus(status) ? status : "active";
+}
+
+/** True for a status after which the poll never takes a vote again. */
+export function isFinalStatus(status: PollStatus): status is ClosedStatus {
+  return (FINAL_STATUSES as readonly PollStatus[]).includes(status);
 }
 
 /**

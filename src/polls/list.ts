@@ -8,6 +8,7 @@ import { ApiError } from "../http/errors";
 import { ErrorResponse } from "../http/openapi-shapes";
 import { decodeCursor, encodeCursor, parseLimit } from "../http/pagination";
 import type { RouteGuards } from "../http/route-guards";
+import { FINAL_STATUSES } from "./lifecycle";
 import { POLLS_PATH } from "./paths";
 import { PublicPoll, toPublicPoll } from "./read";
 import { findOptionsOfPolls, groupOptionsByPoll } from "./repo";
@@ -55,7 +56,7 @@ export function pollListRoutes(deps: PollListDeps): OpenAPIHono<AppEnv> {
       .selectFrom("polls")
       .selectAll()
       .where("payer", "=", payer.toLowerCase())
-      .where("status", "in", ["active", "completed", "expired"]);
+      .where("status", "in", ["active", ...FINAL_STATUSES]);
     if (after) {
       // A row-value range: polls_by_payer_created is entered at the cursor.
       sqlQuery = sqlQuery.where((eb) => eb(eb.refTuple("created_at", "id"), "<", eb.tuple(after.createdAt, after.id)));

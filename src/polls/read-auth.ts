@@ -35,7 +35,8 @@ export async function pollForReader(
   if (!poll || poll.status === "pending_payment" || poll.status === "payment_failed") {
     throw new ApiError(404, "poll_not_found", "No settled poll has this id.", "id");
   }
-  if (options.allowPublic && poll.public_results === 1 && presentedReadToken(c) === undefined) return poll;
+  // A poll taken down is no longer public: its results stay readable with its read token only.
+  if (options.allowPublic && poll.public_results === 1 && poll.status !== "removed" && presentedReadToken(c) === undefined) return poll;
   const readTokens = need(deps.readTokens);
   const token = presentedReadToken(c);
   if (!token) {

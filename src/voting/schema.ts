@@ -2,7 +2,7 @@
 // the routes and the OpenAPI document.
 import { z } from "@hono/zod-openapi";
 import { EvmAddress } from "../lib/address";
-import { DemographicsInput, PublicPoll } from "../polls";
+import { DemographicsInput, PublicPoll, VISIBLE_STATUSES } from "../polls";
 
 /** A poll option as voters see it: the public poll's option, under its own name in the document. */
 export const VoterPollOption = PublicPoll.shape.options.element.openapi("VoterPollOption");
@@ -136,7 +136,7 @@ export const CastVoteResponse = z
     pollId: z.string(),
     optionId: z.string(),
     poll: z.object({
-      status: z.enum(["active", "completed", "expired"]),
+      status: z.enum(VISIBLE_STATUSES),
       voteCount: z.number().int(),
       maxResponses: z.number().int(),
       completedAt: z.string().nullable(),

@@ -25,6 +25,8 @@ type VotabilityFields = Pick<PollRow, "id" | "status" | "vote_count" | "max_resp
 
 /** 409 for a poll that cannot take votes now, else undefined. */
 function closedPollError(poll: VotabilityFields, now: Date): ApiError | undefined {
+  if (poll.status === "closed") return new ApiError(409, "poll_closed", "This poll was closed by its creator and takes no more votes.");
+  if (poll.status === "removed") return new ApiError(409, "poll_removed", "This poll was taken down and takes no more votes.");
   if (poll.status === "completed" || poll.vote_count >= poll.max_responses) {
     return new ApiError(409, "poll_full", "This poll already has all the responses it asked for.");
   }
