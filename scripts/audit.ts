@@ -1,6 +1,7 @@
 // npm run audit: proves every unit of USDC is accounted for, per network — payments recorded as settled
-// against transfers to payTo on chain, rewards paid against transfers out of the payout wallet — and
-// lists every discrepancy with its poll / payment / payout id. Reads the database read-only and never
+// against transfers to payTo on chain, rewards and refunds paid against transfers out of the payout
+// wallet, refunds against what ended polls owe — and lists every discrepancy with its poll / payment /
+// payout / refund id. Reads the database read-only and never
 // runs migrations. Exit code: 0 clean, 1 discrepancies, 2 the audit could not run (usage, configuration,
 // or a chain that cannot be read).
 // Usage: npm run audit -- [--json] [--from-block N] [--network ID]

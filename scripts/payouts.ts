@@ -14,9 +14,12 @@ import { listParked, releaseParked, retryParked } from "../src/payouts";
 
 const USAGE = "usage: npm run payouts -- list | retry <payoutId> | release <payoutId>";
 
+/** What a parked transfer owes: a voter's votes, or a poll's refund. */
+const owes = (row: PayoutRow) => (row.kind === "refund" ? `refund of poll ${row.poll_id}` : `${row.entries} votes`);
+
 function describe(row: PayoutRow): string {
   return (
-    `${row.id}  ${row.network}  ${row.address}  ${formatUsdc(BigInt(row.amount_atomic))} USDC (${row.entries} votes)  ` +
+    `${row.id}  ${row.network}  ${row.address}  ${formatUsdc(BigInt(row.amount_atomic))} USDC (${owes(row)})  ` +
     `parked ${row.parked_at}: ${row.parked_reason}`
   );
 }
@@ -50,7 +53,9 @@ export async function runPayoutsCommand(dataDir: string, args: readonly string[]
     out(
       command === "retry"
         ? `payout ${payout.id} (${formatUsdc(BigInt(payout.amount_atomic))} USDC to ${payout.address} on ${payout.network}) is claimed again: the payout job tries it in its next round`
-        : `payout ${payout.id} released: its ${payout.entries} votes (${formatUsdc(BigInt(payout.amount_atomic))} USDC) are unpaid again and go into ${payout.address}'s next payout`,
+        : payout.kind === "refund"
+          ? `refund ${payout.id} released: the next payout round queues poll ${payout.poll_id}'s refund (${formatUsdc(BigInt(payout.amount_atomic))} USDC to ${payout.address}) again`
+          : `payout ${payout.id} released: its ${payout.entries} votes (${formatUsdc(BigInt(payout.amount_atomic))} USDC) are unpaid again and go into ${payout.address}'s next payout`,
     );
     return 0;
   } finally {

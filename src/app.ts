@@ -4,7 +4,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { Mode } from "./config";
+import type { Mode, RefundPolicy } from "./config";
 import type { Store } from "./db/store";
 import { discoveryRoutes, type DiscoveryAssets } from "./discovery";
 import { ApiError, errorBody } from "./http/errors";
@@ -17,10 +17,11 @@ import { methodsByPath } from "./http/allowed-methods";
 import { openReads } from "./http/cors";
 import { createRouteGuards, type RateLimitSettings } from "./http/route-guards";
 import type { Moderator } from "./moderation";
+import { adminRoutes, type AdminSettings } from "./admin";
 import { pagesRoutes } from "./pages";
 import { quoteRoutes, type ChainReader, type NetworkSpec, type PaymentServer } from "./payment";
 import { payoutsRoutes, type PayoutAddressPolicy, type PayoutCrashPoint, type PayoutWorker } from "./payouts";
-import { pollsRoutes, type CrashPoint, type ReadTokens, type TransitionListener } from "./polls";
+import { pollsRoutes, type CrashPoint, type ReadTokens, type RefundLookup, type TransitionListener } from "./polls";
 import { votingRoutes, type WorldIdVerifier } from "./voting";
 import { deliveriesRoutes, documentWebhooks, type CallbackSecrets, type CallbackUrlOptions } from "./webhook";
 
@@ -46,6 +47,10 @@ export interface AppDeps {
   chains?: ReadonlyMap<string, ChainReader>;
   /** How far ahead a poll's expiresAt may be (Config polls.maxExpiryLeadMs). */
   maxExpiryLeadMs: number;
+  /** REFUND_POLICY (Config refunds.policy), recorded on each poll created. */
+  refundPolicy?: RefundPolicy;
+  /** The refund a poll shows on its read routes (src/payouts refundLookup). */
+  refunds?: RefundLookup;
   /** How long paid creation waits for the receipt of a settlement the facilitator reported. */
   settlementConfirmWaitMs?: number;
   startedAt?: Date;
@@ -68,6 +73,8 @@ export interface AppDeps {
   payoutAddresses?: PayoutAddressPolicy;
   /** The human pages' files (public/), served by path (src/pages); Node: nodeStaticFiles(). Absent → no pages. */
   staticFiles?: MiddlewareHandler;
+  /** Voters' reports and the operator's admin API (src/admin); absent: admin off, reports with defaults. */
+  admin?: AdminSettings;
 }
 
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
@@ -115,7 +122,15 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route(
     "/",
     discoveryRoutes(
-      { mode: deps.mode, publicBaseUrl: deps.publicBaseUrl, payments: valueOf(deps.payments), assets: deps.discoveryAssets, maxExpiryLeadMs: deps.maxExpiryLeadMs, log },
+      {
+        mode: deps.mode,
+        publicBaseUrl: deps.publicBaseUrl,
+        payments: valueOf(deps.payments),
+        assets: deps.discoveryAssets,
+        maxExpiryLeadMs: deps.maxExpiryLeadMs,
+        refundPolicy: deps.refundPolicy,
+        log,
+      },
       () => app,
     ),
   );
@@ -137,6 +152,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       onSettled: deps.onSettled,
       chains: deps.chains,
       maxExpiryLeadMs: deps.maxExpiryLeadMs,
+      refundPolicy: deps.refundPolicy,
+      refunds: deps.refunds,
+      transitionListeners: deps.transitionListeners ?? [],
       confirmWaitMs: deps.settlementConfirmWaitMs,
       startedAt: deps.startedAt,
       crashPoint: deps.crashPoint,
@@ -148,6 +166,18 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const transitionListeners = deps.transitionListeners ?? [];
   app.route("/", votingRoutes({ store, mode, publicBaseUrl, knownNetworks, worldId: deps.worldId, transitionListeners, guards, now, log, payoutAddresses: deps.payoutAddresses }));
   app.route("/", payoutsRoutes({ store, worker: deps.payouts, knownNetworks, guards, now, crashPoint: deps.payoutCrashPoint }));
+  app.route(
+    "/",
+    adminRoutes({
+      store,
+      guards,
+      clientIp: deps.clientIp ?? (() => undefined),
+      settings: deps.admin ?? { token: undefined, reportsPerIpPerMinute: 10, reporterKeySecret: undefined },
+      transitionListeners,
+      now,
+      log,
+    }),
+  );
   app.route("/", pagesRoutes({ staticFiles: deps.staticFiles }));
 
   app.get("/healthz", (c) => c.json({ status: "ok", mode: deps.mode, ...(deps.payouts ? { payouts: deps.payouts.health() } : {}) }));

@@ -12,6 +12,7 @@ import type { Logger } from "./http/logger";
 import type { ReadinessCheck } from "./http/readiness";
 import { createOpenAIModerator, type Moderator } from "./moderation";
 import { BASE, createPaymentServer, type ChainReader, type EnabledNetwork, type NetworkSpec, type PaymentServer } from "./payment";
+import { queueOwedRefunds, refundLookup } from "./payouts";
 import { createReadTokens, expireDuePolls, POLLS_PATH, reconcilePendingPayments, type ReadTokens } from "./polls";
 import { pruneWorldIdRequests, type WorldIdVerifier } from "./voting";
 import { createCallbackSecrets, webhookOutboxListener, type CallbackSecrets } from "./webhook";
@@ -58,15 +59,21 @@ export interface Services {
     | "transitionListeners"
     | "chains"
     | "maxExpiryLeadMs"
+    | "refundPolicy"
+    | "refunds"
     | "settlementConfirmWaitMs"
     | "rateLimits"
     | "readinessChecks"
     | "log"
+    | "admin"
   >;
   /** Decides open payment claims at least `minAgeMs` old from the chain. */
   reconcile(now: () => Date, minAgeMs: number): Promise<Record<string, number>>;
-  /** Expires polls past expiresAt (their webhooks are enqueued) and forgets stale World ID requests. */
-  sweep(now: Date): Promise<{ expired: number; worldIdRequestsPruned: number }>;
+  /**
+   * Expires polls past expiresAt (their webhooks are enqueued), queues the refunds ended polls owe (sent by
+   * the payout job where it runs) and forgets stale World ID requests.
+   */
+  sweep(now: Date): Promise<{ expired: number; refundsQueued: number; worldIdRequestsPruned: number }>;
 }
 
 export function moderatorOf(config: Config): Moderator | undefined {
@@ -145,6 +152,8 @@ export function composeServices(config: Config, platform: Platform): Services {
       transitionListeners,
       chains,
       maxExpiryLeadMs: config.polls.maxExpiryLeadMs,
+      refundPolicy: config.refunds.policy,
+      refunds: refundLookup(store.db),
       settlementConfirmWaitMs: config.payment.confirmWaitMs,
       rateLimits: {
         perIpPerMinute: config.http.rateLimitPerMinute,
@@ -153,10 +162,13 @@ export function composeServices(config: Config, platform: Platform): Services {
       },
       readinessChecks,
       log,
+      admin: { token: config.admin.token, reportsPerIpPerMinute: config.admin.reportsPerIpPerMinute, reporterKeySecret: platform.readTokenSecret },
     },
     reconcile: (now, minAgeMs) => reconcilePendingPayments({ store, chains, now, log: (line: string) => log(line), confirmWaitMs: config.payment.confirmWaitMs }, minAgeMs),
     sweep: async (now) => ({
       expired: (await expireDuePolls(store, now, transitionListeners)).length,
+      // After expiring: a poll closed or taken down meanwhile is picked up too (and by every payout round).
+      refundsQueued: await queueOwedRefunds(store, now),
       worldIdRequestsPruned: await pruneWorldIdRequests(store, now),
     }),
   };

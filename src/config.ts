@@ -140,9 +140,33 @@ export interface Config {
     /** Calls to the portal per minute, all votes together (per instance); 0 disables the budget. Default 1,200 in production, off in local mode. */
     portalCallsPerMinute: number;
   };
+  /** Refunds of unfilled responses (src/payouts/refunds.ts). */
+  refunds: {
+    /**
+     * REFUND_POLICY, recorded on each poll at its creation: 'unfilled' (default) pays back the unfilled
+     * responses of a poll that ends without filling up; 'none' refunds nothing. Changing it never touches
+     * existing polls.
+     */
+    policy: RefundPolicy;
+  };
+  /** The operator's admin API and voters' reports (src/admin). */
+  admin: {
+    /**
+     * ADMIN_TOKEN (32+ characters): the bearer token of /admin/api/v1/* and `npm run admin`. Unset: the
+     * admin API is off and answers 503 admin_not_configured. A secret: never logged.
+     */
+    token: string | undefined;
+    /** Reports (POST /api/v1/polls/{id}/reports) per client IP per minute; 0 disables. Default 10. */
+    reportsPerIpPerMinute: number;
+  };
   /** Missing production configuration, one entry per variable. Empty in local mode. */
   problems: ConfigProblem[];
 }
+
+export const REFUND_POLICIES = ["unfilled", "none"] as const;
+export type RefundPolicy = (typeof REFUND_POLICIES)[number];
+/** REFUND_POLICY when unset. */
+export const DEFAULT_REFUND_POLICY: RefundPolicy = "unfilled";
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -233,6 +257,8 @@ const EnvSchema = z.object({
   RATE_LIMIT_PER_MINUTE: integerIn(0, 1_000_000, 600),
   RATE_LIMIT_VOTES_PER_MINUTE: integerIn(0, 1_000_000, 60),
   RATE_LIMIT_VOTER_WRITES_PER_IP_PER_MINUTE: optionalIntegerIn(0, 1_000_000),
+  RATE_LIMIT_REPORTS_PER_IP_PER_MINUTE: integerIn(0, 1_000_000, 10),
+  ADMIN_TOKEN: z.preprocess(emptyToUndefined, z.string().min(32, "must be at least 32 characters").optional()),
   HTTP_HEADERS_TIMEOUT_MS: integerIn(1_000, 300_000, 20_000),
   HTTP_REQUEST_TIMEOUT_MS: integerIn(1_000, 3_600_000, 60_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: integerIn(1_000, 600_000, 5_000),
@@ -265,6 +291,7 @@ const EnvSchema = z.object({
   WORLD_ID_ENVIRONMENT: z.preprocess(emptyToUndefined, z.enum(["production", "staging"]).default("production")),
   WORLD_ID_TIMEOUT_MS: integerIn(1000, 120_000, 10_000),
   WORLD_ID_PORTAL_CALLS_PER_MINUTE: optionalIntegerIn(0, 1_000_000),
+  REFUND_POLICY: z.preprocess(emptyToUndefined, z.enum(REFUND_POLICIES).default(DEFAULT_REFUND_POLICY)),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -439,6 +466,8 @@ export function loadConfig(env: Env = process.env): Config {
       timeoutMs: e.WORLD_ID_TIMEOUT_MS,
       portalCallsPerMinute: e.WORLD_ID_PORTAL_CALLS_PER_MINUTE ?? (mode === "production" ? PRODUCTION_DEFAULTS.worldIdPortalCallsPerMinute : 0),
     },
+    refunds: { policy: e.REFUND_POLICY },
+    admin: { token: e.ADMIN_TOKEN, reportsPerIpPerMinute: e.RATE_LIMIT_REPORTS_PER_IP_PER_MINUTE },
     problems,
   };
 }

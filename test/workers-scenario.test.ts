@@ -318,6 +318,13 @@ describe("on Cloudflare Workers (wrangler dev --local, D1, production mode)", ()
     expect(JSON.parse(delivery!.rawBody)).toMatchObject({ pollId: body.id, status: "expired", voteCount: 2, readToken: body.readToken });
     const poll = await (await fetch(`${base}/api/v1/polls/${body.id}`)).json();
     expect(poll).toMatchObject({ status: "expired", voteCount: 2 });
+    // The refund of the 98 unfilled responses is recorded and queued here too (no transfer runs on Workers yet).
+    const refund = { status: "pending", amountAtomic: "490000", amountUsdc: 0.49, txHash: null };
+    expect(poll).toMatchObject({ refundPolicy: "unfilled", refund });
+    expect(JSON.parse(delivery!.rawBody)).toMatchObject({ refund });
+    // In D1: one refund row, queued by the cron's sweep (a no-op UPDATE counts the rows that match).
+    const queued = "UPDATE payouts SET updated_at = updated_at WHERE kind = 'refund' AND poll_id = ? AND status = 'claimed' AND amount_atomic = '490000'";
+    expect(writeLocalD1(stateDir, queued, body.id)).toBe(1);
   });
 
   it("serves discovery, the voter pages from static assets, and no simulated World ID", async () => {

@@ -1,5 +1,5 @@
 // The money audit: for each network, what the database says came in (settled payments) and went out
-// (confirmed payouts) against what the chain proves, and every unit that does not add up.
+// (confirmed payouts and refunds) against what the chain proves, and every unit that does not add up.
 //
 // Order matters for a service that keeps running during the audit: each chain's head is read first,
 // then the database, so every transfer up to that head was already written down when the database was
@@ -10,6 +10,8 @@ import { auditChain, clientFor, type AuditChain } from "./chain";
 import { moneyByNetwork } from "./networks-in-db";
 import { auditPaymentsIn } from "./payments-in";
 import { readPaymentsLedger, type PaymentsLedger } from "./payments-ledger";
+import { readRefundsLedger, type RefundsLedger } from "./refunds-ledger";
+import { auditRefundsOut } from "./refunds-out";
 import { auditRewardsOut } from "./rewards-out";
 import { readRewardsLedger, type RewardsLedger } from "./rewards-ledger";
 import { AuditSetupError, type AuditTarget, type Discrepancy, type MoneyAudit, type NetworkAudit, type SkippedNetwork } from "./types";
@@ -57,21 +59,21 @@ async function openChain(target: AuditTarget, options: AuditOptions): Promise<Op
   return { target, chain, head };
 }
 
-/** Blocks of the recorded settlement and payout transactions (receipts fetched in parallel, then cached). */
-async function recordedTxBlocks(chain: AuditChain, payments: PaymentsLedger, rewards: RewardsLedger) {
+/** Blocks of the recorded settlement, payout and refund transactions (receipts fetched in parallel, then cached). */
+async function recordedTxBlocks(chain: AuditChain, payments: PaymentsLedger, rewards: RewardsLedger, refunds: RefundsLedger) {
   const blockOf = async (hash: string | null) => (hash ? (await chain.tx(hash))?.blockNumber : undefined);
   const [settlements, payouts] = await Promise.all([
     Promise.all(payments.payments.filter((p) => p.status === "settled").map((p) => blockOf(p.txHash))),
-    Promise.all(rewards.payouts.map((p) => blockOf(p.txHash))),
+    Promise.all([...rewards.payouts, ...refunds.refunds].map((p) => blockOf(p.txHash))),
   ]);
   const known = (blocks: (bigint | undefined)[]) => blocks.filter((b): b is bigint => b !== undefined);
   return { settlements: known(settlements), all: [...known(settlements), ...known(payouts)] };
 }
 
-async function auditNetwork(opened: OpenedChain, payments: PaymentsLedger, rewards: RewardsLedger): Promise<NetworkAudit> {
+async function auditNetwork(opened: OpenedChain, payments: PaymentsLedger, rewards: RewardsLedger, refunds: RefundsLedger): Promise<NetworkAudit> {
   const { target, chain, head } = opened;
   const notes: string[] = [];
-  const recorded = await recordedTxBlocks(chain, payments, rewards);
+  const recorded = await recordedTxBlocks(chain, payments, rewards, refunds);
   // Money recorded by us starts at the earliest recorded settlement or payout.
   const from = target.fromBlock ?? recorded.all.reduce<bigint | undefined>((min, b) => (min === undefined || b < min ? b : min), undefined);
   const blocks = from === undefined ? null : { from, to: head };
@@ -84,7 +86,17 @@ async function auditNetwork(opened: OpenedChain, payments: PaymentsLedger, rewar
   if (!target.payoutWallet) notes.push("No payout wallet is configured: only the wallets recorded on payouts were scanned for outbound transfers.");
 
   const paymentsIn = await auditPaymentsIn({ network: target.network, asset: target.asset, payTo: target.payTo, chain, ledger: payments, blocks });
-  const rewardsOut = await auditRewardsOut({ network: target.network, asset: target.asset, payoutWallet: target.payoutWallet, chain, ledger: rewards, blocks });
+  // Refunds first: the transfers they prove are theirs when the payout wallet's transfers are matched.
+  const refundsOut = await auditRefundsOut({ network: target.network, chain, ledger: refunds });
+  const rewardsOut = await auditRewardsOut({
+    network: target.network,
+    asset: target.asset,
+    payoutWallet: target.payoutWallet,
+    chain,
+    ledger: rewards,
+    blocks,
+    refunds: { records: refunds.refunds, accounted: refundsOut.accounted },
+  });
 
   return {
     network: target.network,
@@ -96,7 +108,9 @@ async function auditNetwork(opened: OpenedChain, payments: PaymentsLedger, rewar
     notes,
     paymentsIn: paymentsIn.totals,
     rewardsOut: rewardsOut.totals,
-    discrepancies: [...paymentsIn.discrepancies, ...rewardsOut.discrepancies],
+    refundsOut: refundsOut.totals,
+    split: refundsOut.split,
+    discrepancies: [...paymentsIn.discrepancies, ...rewardsOut.discrepancies, ...refundsOut.discrepancies],
   };
 }
 
@@ -105,16 +119,20 @@ export async function auditMoney(db: Kysely<Database>, targets: readonly AuditTa
   const skipped = [...(options.skipped ?? [])];
   // Chain heads first, then the database (see the top of this file).
   const opened = await Promise.all(targets.map((target) => openChain(target, options)));
-  const ledgers: { payments: PaymentsLedger; rewards: RewardsLedger }[] = [];
+  const ledgers: { payments: PaymentsLedger; rewards: RewardsLedger; refunds: RefundsLedger }[] = [];
   for (const { target } of opened) {
-    ledgers.push({ payments: await readPaymentsLedger(db, target.network), rewards: await readRewardsLedger(db, target.network) });
+    ledgers.push({
+      payments: await readPaymentsLedger(db, target.network),
+      rewards: await readRewardsLedger(db, target.network),
+      refunds: await readRefundsLedger(db, target.network),
+    });
   }
   const onNetworks = await moneyByNetwork(db);
 
   const networks: NetworkAudit[] = [];
   for (const [index, chain] of opened.entries()) {
     const ledger = ledgers[index]!;
-    networks.push(await auditNetwork(chain, ledger.payments, ledger.rewards));
+    networks.push(await auditNetwork(chain, ledger.payments, ledger.rewards, ledger.refunds));
   }
 
   const holdings = (money: (typeof onNetworks)[number]) =>

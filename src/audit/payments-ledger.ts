@@ -12,7 +12,7 @@ export const POLL_COST_PARTS = ["reward_pool_atomic", "fee_atomic"] as const;
 export type PollCostPart = (typeof POLL_COST_PARTS)[number];
 
 /** Polls that exist for voters (they were paid for). */
-export const LIVE_POLL_STATUSES: readonly PollStatus[] = ["active", "completed", "expired"];
+export const LIVE_POLL_STATUSES: readonly PollStatus[] = ["active", "completed", "expired", "closed", "removed"];
 
 export interface PaymentRecord {
   id: string;

@@ -14,7 +14,7 @@ function idsOf(d: Discrepancy): string {
   const ids = [
     d.pollId ? `poll ${d.pollId}` : undefined,
     d.paymentId ? `payment ${d.paymentId}${d.paymentStatus ? ` (${d.paymentStatus})` : ""}` : undefined,
-    d.payoutId ? `payout ${d.payoutId}` : undefined,
+    d.payoutId ? `${d.kind.includes("refund") ? "refund" : "payout"} ${d.payoutId}` : undefined,
     d.txHash ? `tx ${d.txHash}` : undefined,
   ].filter((x) => x !== undefined);
   return ids.length > 0 ? ` [${ids.join(", ")}]` : "";
@@ -48,6 +48,18 @@ function networkLines(n: NetworkAudit): string[] {
     row("in flight", `${usdc(r.inFlightAtomic)} in ${r.inFlightPayouts} open payout(s)`),
     row("unpaid", `${usdc(r.unpaidAtomic)} not claimed by any payout`),
     row("owed", `${usdc(r.owedAtomic)} (accrued − paid on chain)`),
+    `  Refunds out (same wallet): unfilled responses of polls that ended without filling up`,
+    row("owed", `${usdc(n.refundsOut.owedAtomic)} by ${n.refundsOut.pollsOwed} poll(s)`),
+    row("paid (database)", `${usdc(n.refundsOut.paidRecordedAtomic)} in ${n.refundsOut.confirmedRefunds} confirmed refund(s)`),
+    row("paid on chain", `${usdc(n.refundsOut.paidOnChainAtomic)} proven by receipts`),
+    row("in flight", `${usdc(n.refundsOut.inFlightAtomic)} in ${n.refundsOut.inFlightRefunds} open refund(s)`),
+    row("not queued", usdc(n.refundsOut.notQueuedAtomic)),
+    `  Split of what was paid for: received = rewards accrued + fees kept + refunds owed + held for open polls`,
+    row(
+      "received",
+      `${usdc(n.split.receivedAtomic)} = ${usdc(n.split.rewardsAccruedAtomic)} + ${usdc(n.split.feesKeptAtomic)} + ` +
+        `${usdc(n.split.refundsOwedAtomic)} + ${usdc(n.split.heldForOpenPollsAtomic)}`,
+    ),
   ];
   for (const note of n.notes) lines.push(`  note: ${note}`);
   if (n.discrepancies.length === 0) lines.push("  discrepancies: none");

@@ -40,6 +40,7 @@ export async function readRewardsLedger(db: Kysely<Database>, network: string): 
     .selectFrom("payouts")
     .select(["id", "address", "status", "amount_atomic", "entries", "from_address", "tx_hash"])
     .where("network", "=", network)
+    .where("kind", "=", "reward")
     .orderBy("created_at")
     .orderBy("id")
     .execute();

@@ -1,9 +1,11 @@
 // Rewards out, on one network: every payout the database calls confirmed is proven by its receipt (a
 // Transfer of exactly its amount from its wallet to the voter, emitted by the token); the ledger entries
 // a payout claimed add up to it; no failed payout moved money; and every transfer out of the payout
-// wallet(s) on chain is one of those payouts, or a discrepancy.
+// wallet(s) on chain is one of those payouts or a refund (refunds-out.ts proves those), or a discrepancy.
 import { parseAtomic, sumAtomic, usdc } from "./amounts";
 import type { AuditChain, TokenTransfer, TxFacts } from "./chain";
+import type { RefundRecord } from "./refunds-ledger";
+import { refundLookingLike } from "./refunds-out";
 import type { PayoutRecord, RewardsLedger } from "./rewards-ledger";
 import type { Discrepancy, RewardsOutTotals } from "./types";
 
@@ -15,6 +17,8 @@ export interface RewardsOutInput {
   chain: AuditChain;
   ledger: RewardsLedger;
   blocks: { from: bigint; to: bigint } | null;
+  /** The refunds (the same queue, kind 'refund'): their wallets are scanned too, and the transfers refunds-out proved are theirs. */
+  refunds?: { records: readonly RefundRecord[]; accounted: ReadonlySet<string> };
 }
 
 export interface RewardsOutResult {
@@ -35,7 +39,8 @@ export async function auditRewardsOut(input: RewardsOutInput): Promise<RewardsOu
   const discrepancies: Discrepancy[] = [];
   const report = (d: Omit<Discrepancy, "network">) => discrepancies.push({ network, ...d });
   // Outbound transfer logs accounted for: a proven payout's, or one a discrepancy below already names.
-  const accounted = new Set<string>();
+  const accounted = new Set<string>(input.refunds?.accounted ?? []);
+  const refunds = input.refunds?.records ?? [];
   let paidRecordedAtomic = 0n;
   let paidOnChainAtomic = 0n;
   let confirmedPayouts = 0;
@@ -174,26 +179,36 @@ export async function auditRewardsOut(input: RewardsOutInput): Promise<RewardsOu
     });
   }
 
-  // Every transfer out of the payout wallet(s) in the scanned blocks must be a payout.
+  // Every transfer out of the payout wallet(s) in the scanned blocks must be a payout or a refund.
   const configured = input.payoutWallet?.toLowerCase();
-  const payoutWallets = [...new Set([...(configured ? [configured] : []), ...ledger.payouts.flatMap((p) => (p.fromAddress ? [p.fromAddress] : []))])];
+  const payoutWallets = [
+    ...new Set([...(configured ? [configured] : []), ...[...ledger.payouts, ...refunds].flatMap((p) => (p.fromAddress ? [p.fromAddress] : []))]),
+  ];
   const outbound =
     input.blocks && payoutWallets.length > 0
       ? await chain.transfers({ from: payoutWallets, fromBlock: input.blocks.from, toBlock: input.blocks.to })
       : [];
   for (const transfer of outbound) {
     if (accounted.has(logKey(transfer))) continue;
-    const payout = ledger.payouts.find((p) => p.txHash === transfer.txHash);
+    const payout = [...ledger.payouts, ...refunds].find((p) => p.txHash === transfer.txHash);
+    // Not recorded anywhere, but the very amount a refund pays its payer: that refund paid a second time?
+    const twin = payout ? undefined : refundLookingLike(refunds, transfer);
+    const named = payout ?? twin;
     report({
       kind: "unmatched_outbound_transfer",
       txHash: transfer.txHash,
       from: transfer.from,
       to: transfer.to,
       amountAtomic: transfer.value,
-      ...(payout ? { payoutId: payout.id } : {}),
+      ...(named ? { payoutId: named.id } : {}),
+      ...(named && "pollId" in named && named.pollId ? { pollId: named.pollId } : {}),
       message:
         `unmatched outbound transfer: ${usdc(transfer.value)} from payout wallet ${transfer.from} to ${transfer.to} in tx ${transfer.txHash} ` +
-        (payout ? `is recorded on payout ${payout.id} ('${payout.status}') but does not match it.` : "matches no payout."),
+        (payout
+          ? `is recorded on ${"pollId" in payout ? `refund ${payout.id} (poll ${payout.pollId})` : `payout ${payout.id}`} ('${payout.status}') but does not match it.`
+          : twin
+            ? `matches no payout or refund; it pays the payer of poll ${twin.pollId} the amount of refund ${twin.id} ('${twin.status}', tx ${twin.txHash ?? "none"}): a second refund?`
+            : "matches no payout or refund."),
     });
   }
 

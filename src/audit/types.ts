@@ -57,6 +57,17 @@ export type DiscrepancyKind =
   | "unmatched_outbound_transfer"
   | "rewards_exceed_pool"
   | "reward_balance_mismatch"
+  // refunds out
+  | "refund_not_queued"
+  | "refund_not_owed"
+  | "refund_mismatch"
+  | "refund_without_tx"
+  | "refund_tx_not_found"
+  | "refund_tx_reverted"
+  | "refund_tx_mismatch"
+  | "refund_paid_but_not_confirmed"
+  | "failed_refund_moved_money"
+  | "refund_exceeds_payment"
   // either
   | "network_not_audited";
 
@@ -69,6 +80,7 @@ export interface Discrepancy {
   paymentId?: string;
   /** The payments row's status, when a row is involved. */
   paymentStatus?: string;
+  /** The payouts row: a voter's payout, or a refund (its poll in pollId). */
   payoutId?: string;
   txHash?: string;
   from?: string;
@@ -123,6 +135,36 @@ export interface RewardsOutTotals {
   outboundTransfers: number;
 }
 
+export interface RefundsOutTotals {
+  /** What ended polls owe back under the 'unfilled' policy: (maxResponses − voteCount) × the price per response. */
+  owedAtomic: bigint;
+  pollsOwed: number;
+  /** Refunds the database calls confirmed. */
+  paidRecordedAtomic: bigint;
+  confirmedRefunds: number;
+  /** Confirmed refunds whose receipt proves the transfer to the payer. */
+  paidOnChainAtomic: bigint;
+  /** Refunds claimed, signed, sent or parked: owed and not yet paid. */
+  inFlightAtomic: bigint;
+  inFlightRefunds: number;
+  /** Owed by polls that have no refund queued. */
+  notQueuedAtomic: bigint;
+}
+
+/** How the price of the polls paid for on this network splits (database; each part ≥ 0 per poll). */
+export interface MoneySplit {
+  /** The price of every poll a settled payment paid for: what came in. */
+  receivedAtomic: bigint;
+  /** What their votes earned voters (the reward ledger). */
+  rewardsAccruedAtomic: bigint;
+  /** What the service keeps: the rest. */
+  feesKeptAtomic: bigint;
+  /** What ended polls owe back to their payers. */
+  refundsOwedAtomic: bigint;
+  /** The price of the missing responses of polls still taking votes: rewards or a refund to come. */
+  heldForOpenPollsAtomic: bigint;
+}
+
 export interface NetworkAudit {
   network: string;
   label: string;
@@ -135,6 +177,9 @@ export interface NetworkAudit {
   notes: string[];
   paymentsIn: PaymentsInTotals;
   rewardsOut: RewardsOutTotals;
+  refundsOut: RefundsOutTotals;
+  /** received = rewards accrued + fees kept + refunds owed + held for open polls. */
+  split: MoneySplit;
   discrepancies: Discrepancy[];
 }
 

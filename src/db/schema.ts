@@ -1,8 +1,10 @@
 // Kysely table types. Column names are snake_case as in the .sql migrations; money is TEXT holding
 // a decimal integer of atomic USDC units.
 import type { Generated, Insertable, Selectable, Updateable } from "kysely";
+import type { RefundPolicy } from "../config";
 
-export type PollStatus = "pending_payment" | "active" | "completed" | "expired" | "payment_failed";
+/** closed: ended early by its creator; removed: taken down by the operator (0012). Both final, like expired. */
+export type PollStatus = "pending_payment" | "active" | "completed" | "expired" | "payment_failed" | "closed" | "removed";
 export type PaymentStatus = "claimed" | "settled" | "failed";
 export type PaymentAnswer = "pending" | "created";
 
@@ -31,7 +33,12 @@ export interface PollsTable {
   transition_id: Generated<string | null>;
   /** 1: aggregate results are public (0005, `publicResults` in the create body); 0: read token only. */
   public_results: Generated<number>;
+  /** The refund policy the poll was sold under (0013): 'unfilled' refunds unfilled responses when it ends; 'none' nothing. */
+  refund_policy: Generated<RefundPolicy>;
 }
+
+/** REFUND_POLICY (src/config.ts), recorded on each poll at creation (src/payouts/refunds.ts). */
+export type { RefundPolicy };
 
 export interface PollOptionsTable {
   poll_id: string;
@@ -150,14 +157,19 @@ export interface WebhookAttemptsTable {
 }
 
 export type PayoutStatus = "claimed" | "signed" | "sent" | "confirmed" | "failed" | "parked";
+export type PayoutKind = "reward" | "refund";
 
 /** Voter payouts on chain (0004); see src/payouts/. Money is a decimal string of atomic USDC. */
 export interface PayoutsTable {
   id: string;
+  /** The queue of outgoing transfers (0013): a voter's reward, or the refund of a poll's unfilled responses. */
+  kind: Generated<PayoutKind>;
+  /** refund: the poll it refunds; reward: null. */
+  poll_id: string | null;
   address: string;
   network: string;
   status: PayoutStatus;
-  trigger: "threshold" | "request";
+  trigger: "threshold" | "request" | "poll_ended";
   amount_atomic: Generated<string>;
   entries: Generated<number>;
   from_address: string | null;
@@ -178,6 +190,31 @@ export interface PayoutsTable {
   parked_reason: string | null;
 }
 
+export type ReportReason = "spam" | "offensive" | "illegal" | "misleading" | "other";
+
+/** Voters' reports of a poll (0012): one per poll and reporter (a keyed hash of the client IP). */
+export interface ReportsTable {
+  id: string;
+  poll_id: string;
+  reason: ReportReason;
+  note: string | null;
+  reporter_key: string;
+  created_at: string;
+}
+
+export type AdminActionKind = "takedown";
+
+/** Every operator action (0012): who, what, on which poll, why, when, and whether it changed anything. */
+export interface AdminActionsTable {
+  id: string;
+  action: AdminActionKind;
+  poll_id: string | null;
+  actor: string;
+  reason: string;
+  outcome: "applied" | "unchanged";
+  created_at: string;
+}
+
 export interface Database {
   polls: PollsTable;
   poll_options: PollOptionsTable;
@@ -190,6 +227,8 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   payouts: PayoutsTable;
+  reports: ReportsTable;
+  admin_actions: AdminActionsTable;
 }
 
 export type PollRow = Selectable<PollsTable>;
@@ -202,3 +241,5 @@ export type VoteRow = Selectable<VotesTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type WebhookAttemptRow = Selectable<WebhookAttemptsTable>;
 export type PayoutRow = Selectable<PayoutsTable>;
+export type ReportRow = Selectable<ReportsTable>;
+export type AdminActionRow = Selectable<AdminActionsTable>;

@@ -1,7 +1,8 @@
 // /agents.md and /llms.txt: the agent-facing contract for THIS deployment, rendered once from the
 // templates below with its public base URL and the networks and USDC contracts it accepts.
 // Templates live in code (not files) so the same module works where there is no file system (Workers).
-import type { EnabledNetwork } from "../payment";
+import { DEFAULT_REFUND_POLICY, type RefundPolicy } from "../config";
+import { formatUsdc, PRICE_PER_RESPONSE_ATOMIC, type EnabledNetwork } from "../payment";
 import { DAY_MS, DEFAULT_MAX_EXPIRY_LEAD_MS, exampleExpiresAt, expiryWindowText } from "../polls";
 import { MAX_POLL_COST_ATOMIC, spendControlsSnippet } from "./guidance";
 
@@ -15,6 +16,8 @@ export interface AgentDocsOptions {
   maxExpiryLeadMs?: number;
   /** The clock the example's expiresAt is relative to (tests). Default: Date.now. */
   now?: () => number;
+  /** config.refunds.policy: what polls created on this deployment are sold under. Default: REFUND_POLICY's default. */
+  refundPolicy?: RefundPolicy;
 }
 
 /** Replaces every {{NAME}}; an unknown or unused placeholder is a bug, so both throw. */
@@ -51,6 +54,7 @@ Payment is per request with x402 V2. There are no API keys.
 - Minimum poll size: 100 responses
 - Price: 0.005 USDC per requested response
 - Voter pool: 0.0005 USDC per completed vote
+- Refund policy for polls created now: {{REFUND_POLICY}} (see Refunds)
 
 ## Raise your x402 client's spending cap first
 
@@ -204,8 +208,23 @@ different payment or body is refused with 409 payment_identifier_conflict.
 - GET {{BASE_URL}}/api/v1/polls/{id}/results: requires X-Read-Token or Authorization: Bearer <readToken>.
 - GET {{BASE_URL}}/api/v1/polls/{id}/votes?limit=500&cursor=ISO: requires the read token.
 - GET {{BASE_URL}}/api/v1/polls?payer=0x...: lists settled API polls paid by a wallet.
+- POST {{BASE_URL}}/api/v1/polls/{id}/close: ends your poll early (read token, no body). It takes no more votes, its status becomes closed, the poll.completed webhook is sent with status "closed", and the unfilled responses are refunded per its refundPolicy. Closing a closed poll answers the same 200; a poll that already completed, expired or was removed answers 409 poll_already_ended.
+
+A poll's status is active, completed, expired, closed (ended early by its creator) or removed (taken down by the operator: results stay readable with the read token).
 
 Browser-based agents may call the quote, the paid endpoint and every read endpoint from any origin; PAYMENT-REQUIRED and PAYMENT-RESPONSE are exposed to scripts.
+
+## Refunds
+
+{{REFUND_POLICY_TEXT}}
+
+Every poll records the policy it was created under as refundPolicy ("unfilled" or "none"); a later change of this deployment's policy never touches an existing poll. When a refund is owed, GET {{BASE_URL}}/api/v1/polls/{id} and /results carry it:
+
+\`\`\`json
+"refund": { "status": "confirmed", "amountAtomic": "485000", "amountUsdc": 0.485, "txHash": "0x..." }
+\`\`\`
+
+status: pending (queued, or waiting for the payout wallet to be funded), sent, confirmed (txHash is the transfer back to you), parked (the USDC token refuses transfers to your address; the operator retries it). The refund is sent from the same wallet that pays voters, exactly once; nothing else is refunded (a poll that filled up owes nothing).
 
 ## Webhook
 
@@ -217,7 +236,7 @@ If callbackUrl was provided, Quali sends:
 - Signature header if the deployment configured a callback secret: X-Quali-Signature: sha256=<hmac>
 - Signature base string: <deliveryId>.<raw JSON body>
 
-Webhook body includes pollId, status, voteCount, maxResponses, completedAt, resultsUrl, votesUrl, and readToken.
+Webhook body includes pollId, status, voteCount, maxResponses, completedAt, resultsUrl, votesUrl, and readToken; when a refund is owed, a last key refund (status pending, amountAtomic, amountUsdc, txHash null).
 
 ## Errors
 
@@ -309,7 +328,20 @@ export function renderAgentsMarkdown(options: AgentDocsOptions): string {
       : "- none (payments are not configured)",
     FIRST_NETWORK: first?.network ?? "eip155:8453",
     FIRST_NETWORK_LABEL: first?.label ?? "Base",
+    ...refundValues(options.refundPolicy ?? DEFAULT_REFUND_POLICY),
   });
+}
+
+/** The refund policy as /agents.md states it for polls created on this deployment now. */
+function refundValues(policy: RefundPolicy): Record<string, string> {
+  const price = `${formatUsdc(PRICE_PER_RESPONSE_ATOMIC)} USDC`;
+  return {
+    REFUND_POLICY: policy === "unfilled" ? `unfilled (${price} back per response a poll ends without)` : "none (no refunds)",
+    REFUND_POLICY_TEXT:
+      policy === "unfilled"
+        ? `Polls created on this deployment now are sold under the refund policy "unfilled": when a poll ends without filling up — it expired, you closed it early, or the operator took it down — you get back (maxResponses − voteCount) × ${price} (the full price of each missing response), in USDC on the network you paid on, to the address that paid, sent by the service's payout job after the poll ends (the poll's refund field follows it).`
+        : `Polls created on this deployment now are sold under the refund policy "none": a poll that ends without filling up is not refunded.`,
+  };
 }
 
 export function renderLlmsTxt(options: AgentDocsOptions): string {

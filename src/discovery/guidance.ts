@@ -2,7 +2,7 @@
 // every deployment (the committed openapi.json equals the served one, servers aside), so it names
 // paths, never a host; /agents.md carries the deployment-specific details (base URL, networks, assets).
 // Keep it under 4,000 characters: x402scan/@agentcash/discovery warn above that (zero-hop budgets).
-import { type NetworkSpec, pollPrice } from "../payment";
+import { formatUsdc, type NetworkSpec, pollPrice, PRICE_PER_RESPONSE_ATOMIC } from "../payment";
 import { DEFAULT_MAX_EXPIRY_LEAD_MS, expiryWindowText, MAX_RESPONSES } from "../polls";
 
 /** The most one poll can cost, in atomic USDC: a safe per-payment cap for an agent's client. */
@@ -32,6 +32,7 @@ Flow:
 5. Read: GET /api/v1/polls/{id} is public. GET /api/v1/polls/{id}/results and GET /api/v1/polls/{id}/votes?limit=500&cursor=<ISO> need X-Read-Token: <readToken> (or Authorization: Bearer <readToken>).
 
 Price: 0.005 USDC per requested response (100 responses = 0.50 USDC, the minimum; 1,000,000 = 5,000 USDC); the amount is fixed by maxResponses before you sign.
+Refunds: a poll that ends unfilled (expired, closed, removed) under refundPolicy "unfilled" (GET /api/v1/polls/{id}; /agents.md has this deployment's policy) pays ${formatUsdc(PRICE_PER_RESPONSE_ATOMIC)} USDC per missing response back to the paying address, on its network, once (field refund).
 
 Spending cap: stock x402 clients refuse to pay more than $1 per payment by default, and polls over 200 responses cost more than $1. They also refuse tokens missing from their default asset table (USDC on World Chain). Before paying, allow the asset and raise the cap (atomic units, 6 decimals):
 client.setSpendControls({ allowedAssets: [{ network, asset, maxAmountPerPayment: "${MAX_POLL_COST_ATOMIC}" }] })

@@ -3,7 +3,7 @@
 // /agents.md, /llms.txt, /docs and /favicon.ico.
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { createRouter, type AppEnv } from "../http/app-env";
-import type { Mode } from "../config";
+import type { Mode, RefundPolicy } from "../config";
 import type { PaymentServer } from "../payment";
 import { renderAgentsMarkdown, renderLlmsTxt } from "./agent-docs";
 import type { DiscoveryAssets } from "./assets";
@@ -18,6 +18,8 @@ export interface DiscoveryDeps {
   assets: DiscoveryAssets | undefined;
   /** config.polls.maxExpiryLeadMs, stated by /agents.md; default 365 days. */
   maxExpiryLeadMs?: number;
+  /** config.refunds.policy, stated by /agents.md. */
+  refundPolicy?: RefundPolicy;
   log?: (message: string) => void;
 }
 
@@ -47,6 +49,7 @@ export function discoveryRoutes(deps: DiscoveryDeps, documented: () => OpenAPIHo
     networks: deps.payments?.networks ?? [],
     mode: deps.mode,
     maxExpiryLeadMs: deps.maxExpiryLeadMs,
+    refundPolicy: deps.refundPolicy,
   };
   const agentsMd = renderAgentsMarkdown(docOptions);
   const llmsTxt = renderLlmsTxt(docOptions);

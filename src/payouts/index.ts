@@ -1,6 +1,7 @@
-// Voter payouts: the rewards ledger turned into USDC transfers from the payout wallet, the routes voters
-// use to see and ask for them, and the rule on which payout addresses can be paid at all. Other features
-// and the composition roots use payouts through this file only.
+// Outgoing transfers from the payout wallet: voter payouts (the rewards ledger turned into USDC transfers,
+// the routes voters use to see and ask for them, the rule on which payout addresses can be paid at all)
+// and refunds of unfilled responses, in one queue. Other features and the composition roots use payouts
+// through this file only.
 export { payoutsRoutes, type PayoutsRoutesDeps } from "./routes";
 export {
   nodePayoutAddressPolicy,
@@ -14,3 +15,4 @@ export type { PayoutCrashPoint, PayoutHealth, PayoutLog, PayoutNetwork, PayoutWo
 export { viemPayoutChain } from "./chain";
 export { assertPayableAddress, configuredOwnAddresses, payoutAddressPolicy, type PayoutAddressPolicy } from "./address-policy";
 export { listParked, releaseParked, retryParked, type ParkedChange } from "./operator";
+export { queueOwedRefunds, refundLookup, REFUNDABLE_STATUSES, unfilledRefundAtomic } from "./refunds";

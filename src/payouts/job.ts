@@ -1,10 +1,13 @@
-// The payout job: turns claimed ledger entries into USDC transfers from the payout wallet, exactly once.
+// The payout job: sends the queue of outgoing transfers from the payout wallet — voters' rewards (claimed
+// ledger entries) and refunds of unfilled responses (src/payouts/refunds.ts) — each exactly once. Both
+// kinds are rows of `payouts` and take every step below alike; only what a row owes differs.
 //
 // One round per network, never two at once for the same network (one wallet, one nonce sequence):
 //   1. Settle in-flight payouts (signed/sent): receipt by hash → confirmed (status 1) or failed +
 //      released (reverted); no receipt → re-broadcast the SAME signed transaction and wait for it. A
 //      payout that stays unconfirmed ends the round: nothing new is signed behind it.
-//   2. Claim every address whose unpaid entries reached the threshold (repo.claimStatements).
+//   2. Queue the refunds ended polls owe (refunds.queueOwedRefunds), and claim every address whose unpaid
+//      entries reached the threshold (repo.claimStatements).
 //   3. Check the wallet: USDC ≥ everything pending and gas ≥ PAYOUT_MIN_GAS_WEI, else pause (logged on
 //      every change of state, reported by /healthz). Votes are unaffected: they only write the ledger.
 //   4. Pay the claimed payouts oldest first, one at a time: sign locally (nonce = max(pending nonce,
@@ -24,6 +27,7 @@ import { isUniqueViolation, type Store } from "../db/store";
 import { serialRunner } from "../lib/serial-runner";
 import { formatUsdc } from "../payment";
 import { describeChainError, isExecutionRevert, revertReason, type Address, type PayoutChain, type PayoutReceipt, type TransferPlan } from "./chain";
+import { queueOwedRefunds } from "./refunds";
 import {
   addressesOverThreshold,
   claimPayout,
@@ -116,6 +120,15 @@ export interface PayoutWorker {
  * the token refuses this recipient, set aside before signing.
  */
 type SendOutcome = "confirmed" | "failed" | "waiting" | "refused" | "paused" | "lost" | "parked";
+
+/** How a transfer is named in the log: `payout <id>` (a voter's reward) or `refund <id> of poll <pollId>`. */
+export function transferName(row: Pick<PayoutRow, "id" | "kind" | "poll_id">): string {
+  return row.kind === "refund" ? `refund ${row.id} of poll ${row.poll_id}` : `payout ${row.id}`;
+}
+
+/** What a failed transfer's log line says happens next. */
+const afterFailure = (row: PayoutRow) =>
+  row.kind === "refund" ? "no money moved; the next round queues the poll's refund again" : `its ${row.entries} ledger entries are released for a new payout`;
 
 const DEFAULT_RECEIPT_TIMEOUT_MS = 60_000;
 const DEFAULT_NONCE_REUSE_GRACE_MS = 5 * 60_000;
@@ -236,7 +249,7 @@ export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
     if (receipt.status === "success") {
       await store.batch([markConfirmed(db, row.id, blockNumber, at())]);
       crash("after_confirm");
-      log(`payout ${row.id}: ${formatUsdc(BigInt(row.amount_atomic))} USDC to ${row.address} on ${n.label} confirmed (tx ${row.tx_hash})`, {
+      log(`${transferName(row)}: ${formatUsdc(BigInt(row.amount_atomic))} USDC to ${row.address} on ${n.label} confirmed (tx ${row.tx_hash})`, {
         network: n.network,
         payoutId: row.id,
         txHash: row.tx_hash,
@@ -245,7 +258,7 @@ export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
       return "confirmed";
     }
     await store.batch(failAndReleaseStatements(db, row.id, "reverted", blockNumber, at()));
-    log(`payout ${row.id}: tx ${row.tx_hash} reverted on ${n.label}; its ${row.entries} ledger entries are released for a new payout`, {
+    log(`${transferName(row)}: tx ${row.tx_hash} reverted on ${n.label}; ${afterFailure(row)}`, {
       level: "warn",
       network: n.network,
       payoutId: row.id,
@@ -274,7 +287,7 @@ export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
           const since = nonceUsedSince.get(row.id) ?? Date.now();
           nonceUsedSince.set(row.id, since);
           if (Date.now() - since < nonceReuseGraceMs) {
-            log(`payout ${row.id}: nonce ${row.nonce} is used on chain but tx ${hash} has no receipt; checking again before releasing it`, {
+            log(`${transferName(row)}: nonce ${row.nonce} is used on chain but tx ${hash} has no receipt; checking again before releasing it`, {
               level: "warn",
               network: n.network,
               payoutId: row.id,
@@ -284,14 +297,14 @@ export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
           nonceUsedSince.delete(row.id);
           await store.batch(failAndReleaseStatements(db, row.id, "nonce_used_by_another_transaction", null, at()));
           log(
-            `payout ${row.id}: nonce ${row.nonce} of ${chain.wallet} was used by another transaction and tx ${hash} did not get mined; ` +
-              "its entries are released for a new payout (is another process using the payout wallet?)",
+            `${transferName(row)}: nonce ${row.nonce} of ${chain.wallet} was used by another transaction and tx ${hash} did not get mined; ` +
+              `${afterFailure(row)} (is another process using the payout wallet?)`,
             { level: "warn", network: n.network, payoutId: row.id },
           );
           return "failed";
         }
         const reason = describeChainError(error);
-        log(`payout ${row.id}: the node refused tx ${hash} (${reason}); the same transaction is retried next round`, {
+        log(`${transferName(row)}: the node refused tx ${hash} (${reason}); the same transaction is retried next round`, {
           level: "warn",
           network: n.network,
           payoutId: row.id,
@@ -307,7 +320,7 @@ export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
     const receipt = await waitForReceipt(chain, hash);
     if (!receipt) {
       if (!controller.signal.aborted) {
-        log(`payout ${row.id}: tx ${hash} (nonce ${row.nonce}) not mined after ${receiptTimeoutMs / 1000} s; the same transaction is re-broadcast next round`, {
+        log(`${transferName(row)}: tx ${hash} (nonce ${row.nonce}) not mined after ${receiptTimeoutMs / 1000} s; the same transaction is re-broadcast next round`, {
           level: "warn",
           network: n.network,
           payoutId: row.id,
@@ -368,8 +381,9 @@ export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
     const [result] = await store.batch([parkStatement(db, row.id, reason, at())]);
     if ((result?.changes ?? 0) !== 1) return "lost"; // another worker moved it on first
     log(
-      `payout ${row.id}: ${formatUsdc(BigInt(row.amount_atomic))} USDC to ${row.address} on ${n.label} parked: the token refuses the transfer (${reason}). ` +
-        "Its votes stay owed to that address; the next payouts go ahead. `npm run payouts -- list` shows it; retry or release it there.",
+      `${transferName(row)}: ${formatUsdc(BigInt(row.amount_atomic))} USDC to ${row.address} on ${n.label} parked: the token refuses the transfer (${reason}). ` +
+        `${row.kind === "refund" ? "It stays owed to the payer" : "Its votes stay owed to that address"}; the next payouts go ahead. ` +
+        "`npm run payouts -- list` shows it; retry or release it there.",
       { level: "warn", network: n.network, payoutId: row.id },
     );
     return "parked";
@@ -381,7 +395,7 @@ export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
     const to = row.address as Address;
     const [usdc, gas] = await Promise.all([chain.usdcBalance(), chain.gasBalance()]);
     if (usdc < amount) {
-      pause(n, chain, "insufficient_usdc", `payout wallet ${chain.wallet} holds ${formatUsdc(usdc)} USDC, payout ${row.id} needs ${formatUsdc(amount)} USDC. Fund it.`, {
+      pause(n, chain, "insufficient_usdc", `payout wallet ${chain.wallet} holds ${formatUsdc(usdc)} USDC, ${transferName(row)} needs ${formatUsdc(amount)} USDC. Fund it.`, {
         walletBalanceAtomic: usdc.toString(),
         gasBalanceWei: gas.toString(),
       });
@@ -430,9 +444,18 @@ export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
     });
   };
 
+  /** Step 2, refunds: ended polls of this network that owe one get it queued (a network without a wallet too: it shows as pending). */
+  const queueRefunds = async (n: PayoutNetwork) => {
+    const queued = await queueOwedRefunds(store, deps.now(), n.network);
+    if (queued === 0) return;
+    log(`refunds: queued ${queued} refund(s) of unfilled responses on ${n.label}`, { network: n.network });
+    crash("after_claim");
+  };
+
   const round = async (n: PayoutNetwork) => {
     const chain = n.chain;
     if (!chain) {
+      await queueRefunds(n);
       const previous = healthByNetwork.get(n.network)!;
       healthByNetwork.set(n.network, { ...previous, pendingAtomic: (await pendingAtomic(db, n.network)).toString(), checkedAt: at() });
       return;
@@ -444,6 +467,7 @@ export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
       pause(n, chain, "rpc_unavailable", `could not settle in-flight payouts: ${describeChainError(error)}; retrying every round.`);
       return;
     }
+    await queueRefunds(n);
     await claimOverThreshold(n);
     // A re-broadcast the node refused keeps whatever state it set (e.g. paused for gas) until it goes through.
     if (inFlight === "refused") return;
@@ -452,7 +476,7 @@ export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
       const next = await findNextClaimed(db, n.network);
       if (!next) break;
       const outcome = await send(n, chain, next).catch((error: unknown) => {
-        log(`payout ${next.id}: not sent this round: ${describeChainError(error)}`, { level: "warn", network: n.network, payoutId: next.id });
+        log(`${transferName(next)}: not sent this round: ${describeChainError(error)}`, { level: "warn", network: n.network, payoutId: next.id });
         return "waiting" as const;
       });
       if (outcome === "paused") return; // health already says why

@@ -15,6 +15,10 @@
 // Parking (parkStatement): a claimed payout the token refuses before anything is signed becomes
 // `parked` and KEEPS its entries: still owed to that address, never claimed by another payout. It
 // counts as holding the address (HOLDING_STATUSES), so no new payout is claimed behind it.
+//
+// Refunds (kind 'refund', src/payouts/refunds.ts) are rows of the same table that hold no ledger entries:
+// what concerns an address's entries filters kind = 'reward'; the queue itself (in flight, next claimed,
+// pending, nonces, parked, retry/release) takes both kinds alike.
 import { sql, type Compilable, type Kysely } from "kysely";
 import type { Database, PayoutRow, PayoutStatus } from "../db/schema";
 import { isUniqueViolation, type Store } from "../db/store";
@@ -64,6 +68,7 @@ export function claimStatements(db: Kysely<Database>, claim: ClaimInput): Compil
               w
                 .selectFrom("payouts")
                 .select(sql<number>`1`.as("one"))
+                .where("payouts.kind", "=", "reward")
                 .where("payouts.address", "=", address)
                 .where("payouts.network", "=", network)
                 .where("payouts.status", "in", HOLDING_STATUSES),
@@ -333,6 +338,7 @@ export async function addressesOverThreshold(
           w
             .selectFrom("payouts")
             .select(sql<number>`1`.as("one"))
+            .where("payouts.kind", "=", "reward")
             .whereRef("payouts.address", "=", "reward_ledger.address")
             .where("payouts.network", "=", network)
             .where("payouts.status", "in", HOLDING_STATUSES),
@@ -359,11 +365,12 @@ export async function unpaidByNetwork(db: Kysely<Database>, address: string): Pr
   return new Map(rows.map((row) => [row.network, BigInt(row.unpaid ?? 0)]));
 }
 
-/** The address's payouts holding entries (open or parked), oldest first. */
+/** The address's reward payouts holding entries (open or parked), oldest first. */
 export function findOpenPayouts(db: Kysely<Database>, address: string): Promise<PayoutRow[]> {
   return db
     .selectFrom("payouts")
     .selectAll()
+    .where("kind", "=", "reward")
     .where("address", "=", address)
     .where("status", "in", HOLDING_STATUSES)
     .orderBy("created_at")
@@ -380,11 +387,12 @@ export interface PayoutSummary {
   parked: PayoutRow[];
 }
 
-/** Per network: pending (open) and paid (confirmed) totals and the most recent payouts of an address. */
+/** Per network: pending (open) and paid (confirmed) totals and the most recent reward payouts of an address (refunds are the poll's). */
 export async function payoutSummaries(db: Kysely<Database>, address: string, recentLimit = 20): Promise<Map<string, PayoutSummary>> {
   const totals = await db
     .selectFrom("payouts")
     .select(["network", "status", sumAtomic("amount_atomic").as("total")])
+    .where("kind", "=", "reward")
     .where("address", "=", address)
     .where("status", "!=", "failed")
     .groupBy(["network", "status"])
@@ -392,6 +400,7 @@ export async function payoutSummaries(db: Kysely<Database>, address: string, rec
   const recent = await db
     .selectFrom("payouts")
     .selectAll()
+    .where("kind", "=", "reward")
     .where("address", "=", address)
     .orderBy("created_at", "desc")
     .orderBy("id", "desc")
@@ -400,6 +409,7 @@ export async function payoutSummaries(db: Kysely<Database>, address: string, rec
   const parked = await db
     .selectFrom("payouts")
     .selectAll()
+    .where("kind", "=", "reward")
     .where("address", "=", address)
     .where("status", "=", "parked")
     .orderBy("parked_at")

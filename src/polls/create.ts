@@ -14,7 +14,7 @@ import {
   encodePaymentResponseHeader,
 } from "@x402/core/http";
 import type { Network, PaymentRequired, SettleResponse } from "@x402/core/types";
-import type { Mode } from "../config";
+import { DEFAULT_REFUND_POLICY, type Mode, type RefundPolicy } from "../config";
 import type { NewPoll, PaymentRow } from "../db/schema";
 import type { Store } from "../db/store";
 import { isUniqueViolation } from "../db/store";
@@ -75,6 +75,8 @@ export interface CreatePollDeps {
   chains?: ReadonlyMap<string, ChainReader>;
   /** How far ahead expiresAt may be. */
   maxExpiryLeadMs: number;
+  /** REFUND_POLICY, recorded on each poll created (default: config's default). */
+  refundPolicy?: RefundPolicy;
   /** How long to wait for the receipt of a settlement transaction the facilitator reported. */
   confirmWaitMs?: number;
   /** When this process started: claims older than that cannot be in flight here. */
@@ -470,6 +472,7 @@ async function handleCreatePoll(c: Context<CreateEnv>, deps: CreatePollDeps, inp
     expires_at: normalizeExpiry(input.expiresAt),
     callback_url: input.callbackUrl ?? null,
     public_results: input.publicResults === true ? 1 : 0,
+    refund_policy: deps.refundPolicy ?? DEFAULT_REFUND_POLICY,
     network: authorization.network,
     payer: authorization.payer,
     cost_atomic: price.costAtomic.toString(),

@@ -16,15 +16,20 @@ export {
 export {
   effectiveStatus,
   expireDuePolls,
+  FINAL_STATUSES,
+  isFinalStatus,
   madeTransition,
   transitionStatements,
+  VISIBLE_STATUSES,
   visibleStatus,
   type ClosedStatus,
+  type VisibleStatus,
   type Transition,
   type TransitionContext,
   type TransitionListener,
 } from "./lifecycle";
 export { POLLS_PATH } from "./paths";
+export { PollRefund, RefundPolicyField, type RefundLookup } from "./refund-view";
 export { reconcilePendingPayments, type ClaimOutcome, type ReconcileDeps } from "./payment-claims";
 export { pollForReader, READ_TOKEN_HEADERS_DESCRIPTION, ReadTokenHeaders, type ReadAuthDeps } from "./read-auth";
 export { createReadTokens, type ReadTokens } from "./read-token";

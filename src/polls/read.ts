@@ -8,8 +8,9 @@ import { ApiError } from "../http/errors";
 import { ErrorResponse } from "../http/openapi-shapes";
 import type { RouteGuards } from "../http/route-guards";
 import { STORED_EXPIRY_DESCRIPTION } from "./expiry";
-import { visibleStatus } from "./lifecycle";
+import { visibleStatus, VISIBLE_STATUSES } from "./lifecycle";
 import { POLLS_PATH } from "./paths";
+import { PollRefund, RefundPolicyField, type RefundLookup } from "./refund-view";
 import { findOptions, findPoll } from "./repo";
 
 export interface ReadPollDeps {
@@ -17,13 +18,15 @@ export interface ReadPollDeps {
   publicBaseUrl: string;
   now: () => Date;
   guards: RouteGuards;
+  /** The refund of the poll's unfilled responses, when one is owed (the payouts feature, wired by the composition root). */
+  refunds?: RefundLookup;
 }
 
 export const PublicPoll = z
   .object({
     id: z.string().uuid(),
     url: z.string(),
-    status: z.enum(["active", "completed", "expired"]),
+    status: z.enum(VISIBLE_STATUSES),
     question: z.string(),
     description: z.string().nullable(),
     moreInfoUrl: z.string().nullable(),
@@ -38,6 +41,8 @@ export const PublicPoll = z
     createdAt: z.string(),
     completedAt: z.string().nullable(),
     publicResults: z.boolean().openapi({ description: "Whether the aggregate results are public (no read token needed)." }),
+    refundPolicy: RefundPolicyField,
+    refund: PollRefund.optional(),
   })
   .openapi("Poll");
 
@@ -74,6 +79,7 @@ export function toPublicPoll(poll: PollRow, options: readonly PollOptionRow[], p
     createdAt: poll.created_at,
     completedAt: poll.completed_at,
     publicResults: poll.public_results === 1,
+    refundPolicy: poll.refund_policy,
   };
 }
 
@@ -86,7 +92,9 @@ export function readPollRoutes(deps: ReadPollDeps): OpenAPIHono<AppEnv> {
       throw new ApiError(404, "poll_not_found", "No settled poll has this id.", "id");
     }
     const options = await findOptions(deps.store.db, id);
-    return c.json(toPublicPoll(poll, options, deps.publicBaseUrl, deps.now()), 200);
+    const view = toPublicPoll(poll, options, deps.publicBaseUrl, deps.now());
+    const refund = await deps.refunds?.(poll, view.status);
+    return c.json(refund ? { ...view, refund } : view, 200);
   });
   return router;
 }

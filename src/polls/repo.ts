@@ -49,7 +49,7 @@ export async function findPoll(db: Kysely<Database>, pollId: string): Promise<Po
 }
 
 /** What the read side needs of a poll (access checks and the results header): a third of a row. */
-export const READ_SIDE_POLL_COLUMNS = ["id", "status", "vote_count", "max_responses", "expires_at", "completed_at", "public_results"] as const;
+export const READ_SIDE_POLL_COLUMNS = ["id", "status", "vote_count", "max_responses", "expires_at", "completed_at", "public_results", "refund_policy"] as const;
 export type ReadSidePollRow = Pick<PollRow, (typeof READ_SIDE_POLL_COLUMNS)[number]>;
 
 export async function findReadSidePoll(db: Kysely<Database>, pollId: string): Promise<ReadSidePollRow | undefined> {

@@ -10,14 +10,17 @@ import { respondJson, serializeJson, type JsonText } from "../http/response-head
 import type { RouteGuards } from "../http/route-guards";
 import { BoundedMap } from "../lib/bounded-map";
 import { AGE_BANDS } from "./demographics";
-import { visibleStatus } from "./lifecycle";
+import { visibleStatus, VISIBLE_STATUSES } from "./lifecycle";
 import { POLLS_PATH } from "./paths";
 import { pollForReader, READ_TOKEN_HEADERS_DESCRIPTION, ReadTokenHeaders, type ReadAuthDeps } from "./read-auth";
+import { PollRefund, type RefundLookup } from "./refund-view";
 import { findOptions } from "./repo";
 
 export interface ResultsDeps extends ReadAuthDeps {
   now: () => Date;
   guards: RouteGuards;
+  /** The refund of the poll's unfilled responses, when one is owed (the payouts feature, wired by the composition root). */
+  refunds?: RefundLookup;
 }
 
 const Z_95 = 1.959963984540054;
@@ -46,7 +49,7 @@ const DemographicBucket = z
 export const PollResults = z
   .object({
     pollId: z.string(),
-    status: z.enum(["active", "completed", "expired"]),
+    status: z.enum(VISIBLE_STATUSES),
     voteCount: z.number().int(),
     maxResponses: z.number().int(),
     completedAt: z.string().nullable(),
@@ -66,6 +69,7 @@ export const PollResults = z
         notStated: z.object({ country: z.number().int(), ageBand: z.number().int() }),
       })
       .openapi({ description: "Optional, anonymised voter demographics, broken down per option." }),
+    refund: PollRefund.optional(),
   })
   .openapi("PollResults");
 
@@ -125,7 +129,9 @@ export function resultsRoutes(deps: ResultsDeps): OpenAPIHono<AppEnv> {
     const { id } = c.req.valid("param");
     const poll = await pollForReader(c, deps, id, { allowPublic: true });
     const status = visibleStatus(poll, deps.now());
-    const version = `${poll.vote_count}|${poll.status}|${status}|${poll.completed_at ?? ""}`;
+    // The refund moves on its own (queued, sent, confirmed): part of the version, read with the poll.
+    const refund = await deps.refunds?.(poll, status);
+    const version = `${poll.vote_count}|${poll.status}|${status}|${poll.completed_at ?? ""}|${refund ? JSON.stringify(refund) : ""}`;
     const cached = documents.get(id);
     if (cached?.version === version) return respondJson(c, 200, cached.json);
 
@@ -172,6 +178,7 @@ export function resultsRoutes(deps: ResultsDeps): OpenAPIHono<AppEnv> {
         ageBand,
         notStated: { country: Math.max(0, n - stated(country)), ageBand: Math.max(0, n - stated(ageBand)) },
       },
+      ...(refund ? { refund } : {}),
     };
     // Re-inserted, so the most recently computed polls are the last to leave.
     const json = serializeJson(results);

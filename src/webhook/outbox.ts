@@ -6,11 +6,14 @@
 // The body is serialised ONCE, here, by SQLite's json_object (the poll's counters are only known inside
 // the batch), and stored: every attempt sends the same bytes. Key order is the contract's:
 //   {"pollId","status","voteCount","maxResponses","completedAt","resultsUrl","votesUrl","readToken"}
-// For poll.expired, status is "expired" and completedAt is the instant of the expiry transition.
+// For poll.expired, status is "expired" and completedAt is the instant of the expiry transition. A poll
+// that ended without filling up under the 'unfilled' refund policy adds a last key, `refund` (withRefund). A poll
+// closed early or taken down sends poll.completed with status "closed" or "removed".
 import { randomUUID } from "node:crypto";
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type RawBuilder } from "kysely";
 import { templatedStatements } from "../db/compiled";
 import type { Database, WebhookEvent } from "../db/schema";
+import { PRICE_PER_RESPONSE_ATOMIC, USDC_DECIMALS } from "../payment";
 import { madeTransition, POLLS_PATH, type ReadTokens, type TransitionContext, type TransitionListener } from "../polls";
 
 export interface OutboxListenerDeps {
@@ -24,7 +27,9 @@ export interface OutboxListenerDeps {
   onStatements?: () => void;
 }
 
-export const eventFor = (to: TransitionContext["to"]): WebhookEvent => (to === "completed" ? "poll.completed" : "poll.expired");
+// A poll closed early or taken down ended without expiring: its creator hears it as the contract's
+// poll.completed, with status "closed" or "removed" (the contract's body, one more status value).
+export const eventFor = (to: TransitionContext["to"]): WebhookEvent => (to === "expired" ? "poll.expired" : "poll.completed");
 
 /**
  * The outbox INSERT for one transition (exported for tests that drive the lifecycle directly). Its SQL is
@@ -50,9 +55,28 @@ export function enqueueDeliveryStatement(db: Kysely<Database>, ctx: TransitionCo
   return statement!;
 }
 
+/**
+ * The refund a poll that ended without filling up owes, as the body's last key (an addition to the
+ * contract's body): known in amount at the transition, not yet sent. Only for a poll sold under the
+ * 'unfilled' policy (polls.refund_policy) with responses missing; a completed poll is full.
+ */
+function withRefund(body: RawBuilder<string>, to: TransitionContext["to"]): RawBuilder<string> {
+  if (to === "completed") return body;
+  // Integers only: a bound JS number may arrive as a REAL, so the price is cast back.
+  const unfilled = sql<number>`(polls.max_responses - polls.vote_count) * CAST(${Number(PRICE_PER_RESPONSE_ATOMIC)} AS INTEGER)`;
+  return sql<string>`CASE WHEN polls.refund_policy = 'unfilled' AND polls.vote_count < polls.max_responses
+    THEN json_insert(${body}, '$.refund', json_object(
+      'status', 'pending',
+      'amountAtomic', CAST(${unfilled} AS TEXT),
+      'amountUsdc', CAST(${unfilled} AS REAL) / ${10 ** USDC_DECIMALS},
+      'txHash', NULL
+    ))
+    ELSE ${body} END`;
+}
+
 function buildEnqueue(db: Kysely<Database>, ctx: TransitionContext, pollsUrl: string, deliveryId: string, readToken: string | null) {
   const { pollId, to, at } = ctx;
-  const body = sql<string>`json_object(
+  const contractBody = sql<string>`json_object(
     'pollId', polls.id,
     'status', ${to},
     'voteCount', polls.vote_count,
@@ -62,6 +86,7 @@ function buildEnqueue(db: Kysely<Database>, ctx: TransitionContext, pollsUrl: st
     'votesUrl', ${pollsUrl} || polls.id || '/votes',
     'readToken', ${readToken}
   )`;
+  const body = withRefund(contractBody, to);
   return db
     .insertInto("webhook_deliveries")
     .columns(["id", "poll_id", "event", "url", "body", "state", "attempts", "next_attempt_at", "created_at"])

@@ -6,7 +6,7 @@ import type { WebhookAttemptRow, WebhookDeliveryRow } from "../db/schema";
 import { createRouter, type AppEnv } from "../http/app-env";
 import { ErrorResponse } from "../http/openapi-shapes";
 import type { RouteGuards } from "../http/route-guards";
-import { pollForReader, POLLS_PATH, READ_TOKEN_HEADERS_DESCRIPTION, ReadTokenHeaders, type ReadAuthDeps } from "../polls";
+import { PollRefund, pollForReader, POLLS_PATH, READ_TOKEN_HEADERS_DESCRIPTION, ReadTokenHeaders, type ReadAuthDeps } from "../polls";
 import { MAX_ATTEMPTS } from "./dispatch-core";
 import { DELIVERY_HEADER, EVENT_HEADER, POLL_SIGNATURE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "./signing";
 
@@ -54,13 +54,21 @@ export const WebhookDeliveries = z
 export const WebhookBody = z
   .object({
     pollId: z.string(),
-    status: z.enum(["completed", "expired"]),
+    status: z.enum(["completed", "expired", "closed", "removed"]).openapi({
+      description:
+        "completed: every response arrived; closed: its creator closed it early (event poll.completed); removed: the operator took it down (event poll.completed); expired (event poll.expired).",
+    }),
     voteCount: z.number().int(),
     maxResponses: z.number().int(),
-    completedAt: z.string().openapi({ description: "When the poll completed (for poll.expired: when it expired)." }),
+    completedAt: z.string().openapi({ description: "When the poll completed, was closed or removed (for poll.expired: when it expired)." }),
     resultsUrl: z.string(),
     votesUrl: z.string(),
     readToken: z.string().nullable(),
+    refund: PollRefund.optional().openapi({
+      description:
+        "Beyond the contract (last key): the refund of the unfilled responses when the poll ended without filling up under the " +
+        "refund policy 'unfilled' — status pending and txHash null at this point; GET /api/v1/polls/{id} follows it to confirmed.",
+    }),
   })
   .openapi("WebhookPayload");
 
