@@ -12,7 +12,7 @@ import type { Logger } from "./http/logger";
 import type { ReadinessCheck } from "./http/readiness";
 import { createOpenAIModerator, type Moderator } from "./moderation";
 import { BASE, createPaymentServer, type ChainReader, type EnabledNetwork, type NetworkSpec, type PaymentServer } from "./payment";
-import { createReadTokens, expireDuePolls, POLLS_PATH, reconcilePendingPayments, type ReadTokens } from "./polls";
+import { createReadTokens, expireDuePolls, POLLS_PATH, pruneSignInNonces, reconcilePendingPayments, type ReadTokens } from "./polls";
 import { pruneWorldIdRequests, type WorldIdVerifier } from "./voting";
 import { createCallbackSecrets, webhookOutboxListener, type CallbackSecrets } from "./webhook";
 
@@ -60,13 +60,14 @@ export interface Services {
     | "maxExpiryLeadMs"
     | "settlementConfirmWaitMs"
     | "rateLimits"
+    | "eventStreams"
     | "readinessChecks"
     | "log"
   >;
   /** Decides open payment claims at least `minAgeMs` old from the chain. */
   reconcile(now: () => Date, minAgeMs: number): Promise<Record<string, number>>;
-  /** Expires polls past expiresAt (their webhooks are enqueued) and forgets stale World ID requests. */
-  sweep(now: Date): Promise<{ expired: number; worldIdRequestsPruned: number }>;
+  /** Expires polls past expiresAt (their webhooks are enqueued) and forgets stale World ID requests and sign-in nonces. */
+  sweep(now: Date): Promise<{ expired: number; worldIdRequestsPruned: number; signInNoncesPruned: number }>;
 }
 
 export function moderatorOf(config: Config): Moderator | undefined {
@@ -151,6 +152,7 @@ export function composeServices(config: Config, platform: Platform): Services {
         votesPerVoterPerMinute: config.http.rateLimitVotesPerMinute,
         voterWritesPerIpPerMinute: config.http.rateLimitVoterWritesPerIpPerMinute,
       },
+      eventStreams: { maxPerPoll: config.http.eventStreamsPerPoll, maxPerClientIp: config.http.eventStreamsPerIp },
       readinessChecks,
       log,
     },
@@ -158,6 +160,7 @@ export function composeServices(config: Config, platform: Platform): Services {
     sweep: async (now) => ({
       expired: (await expireDuePolls(store, now, transitionListeners)).length,
       worldIdRequestsPruned: await pruneWorldIdRequests(store, now),
+      signInNoncesPruned: await pruneSignInNonces(store, now),
     }),
   };
 }

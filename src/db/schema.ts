@@ -178,6 +178,14 @@ export interface PayoutsTable {
   parked_reason: string | null;
 }
 
+/** Nonces of wallet sign-in messages that were granted access (0011); see src/polls/wallet-sign-in.ts. */
+export interface SignInNoncesTable {
+  nonce: string;
+  used_at: string;
+  /** After this instant the message is refused as too old anyway: the row may go. */
+  expires_at: string;
+}
+
 export interface Database {
   polls: PollsTable;
   poll_options: PollOptionsTable;
@@ -190,6 +198,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   payouts: PayoutsTable;
+  sign_in_nonces: SignInNoncesTable;
 }
 
 export type PollRow = Selectable<PollsTable>;
