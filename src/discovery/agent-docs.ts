@@ -1,7 +1,7 @@
 // /agents.md and /llms.txt: the agent-facing contract for THIS deployment, rendered once from the
 // templates below with its public base URL and the networks and USDC contracts it accepts.
 // Templates live in code (not files) so the same module works where there is no file system (Workers).
-import type { EnabledNetwork } from "../payment";
+import { MCP_MAX_PER_DAY_SETTING, MCP_MAX_PER_POLL_SETTING, type EnabledNetwork } from "../payment";
 import { DAY_MS, DEFAULT_MAX_EXPIRY_LEAD_MS, exampleExpiresAt, expiryWindowText } from "../polls";
 import { MAX_POLL_COST_ATOMIC, spendControlsSnippet } from "./guidance";
 
@@ -59,6 +59,8 @@ Stock x402 clients (@x402/core \`x402Client\`, used by @x402/fetch) refuse any p
 \`\`\`ts
 {{SPEND_CONTROLS}}
 \`\`\`
+
+For USDC on Base alone (a default asset), \`setSpendControls({ maxAmountPerPayment: "$2.5" })\`, a dollar amount at least the poll's price, is enough; USDC on World Chain needs its \`allowedAssets\` entry whatever the price. Quali's MCP server (\`quali-mcp\`) refuses polls above \`${MCP_MAX_PER_POLL_SETTING}\` (USDC, default 1) and stops at \`${MCP_MAX_PER_DAY_SETTING}\` (default 10) a day: raise them in its environment. A poll that costs more than $1 is answered with a 402 whose \`error\` names these settings at its price.
 
 A complete agent in TypeScript:
 
@@ -203,7 +205,11 @@ different payment or body is refused with 409 payment_identifier_conflict.
 - GET {{BASE_URL}}/api/v1/polls/{id}: public poll metadata for settled API polls.
 - GET {{BASE_URL}}/api/v1/polls/{id}/results: requires X-Read-Token or Authorization: Bearer <readToken>.
 - GET {{BASE_URL}}/api/v1/polls/{id}/votes?limit=500&cursor=ISO: requires the read token.
+- GET {{BASE_URL}}/api/v1/polls/{id}/votes with Accept: text/csv (or ?format=csv): every vote as one CSV download (RFC 4180, a header row; a field starting with =, +, -, @, tab, CR, LF or NUL is prefixed with '); requires the read token.
 - GET {{BASE_URL}}/api/v1/polls?payer=0x...: lists settled API polls paid by a wallet.
+- GET {{BASE_URL}}/api/v1/polls/{id}/events: live progress as Server-Sent Events (read token as a header, so use fetch rather than EventSource): progress {pollId, status, voteCount, maxResponses} as votes land, then one final event named by the status (completed, expired) and the stream ends. Reconnect with Last-Event-ID to resume without gaps or repeats.
+
+Wallet sign-in: instead of the read token, the wallet that paid for a poll may send SIGN-IN-WITH-X: <base64 JSON> (x402 sign-in-with-x, CAIP-122/EIP-4361, EIP-191) on results, votes, events and deliveries; a 401 carries the challenge in error.details.extensions["sign-in-with-x"]. Sign a fresh message per request (a nonce works once; issuedAt under 5 minutes old; domain and uri name {{BASE_URL}}). GET /api/v1/polls without payer and with a sign-in lists your own polls. Another wallet gets 403 wallet_not_payer.
 
 Browser-based agents may call the quote, the paid endpoint and every read endpoint from any origin; PAYMENT-REQUIRED and PAYMENT-RESPONSE are exposed to scripts.
 
@@ -226,13 +232,14 @@ Every error except the 402 is JSON: { "error": { "code", "message", "param"? } }
 | Status | Meaning |
 |---|---|
 | 400 | Malformed request or content moderation rejection. |
-| 401 | Missing read token on private endpoint. |
+| 401 | Missing read token on private endpoint (read_token_missing), or a refused wallet sign-in (sign_in_invalid, sign_in_replayed). |
 | 202 | Payment submitted, not yet confirmed on chain: retry with the same PAYMENT-SIGNATURE (see above). |
 | 402 | Payment required or payment verification/settlement failed; nothing was charged. |
-| 403 | Read token does not match this poll. |
+| 403 | Read token does not match this poll (read_token_invalid), or the signed-in wallet did not pay for it (wallet_not_payer). |
 | 404 | Poll not found, not API-created, or not settled. |
 | 409 | Payment signature was already used (payment_already_used), or a payment-identifier was reused for another request (payment_identifier_conflict). |
 | 415 | Body is not JSON (send Content-Type: application/json). |
+| 429 | Too many requests (rate_limited; Retry-After says when), or too many open event streams. |
 | 503 | Server missing payment or moderation configuration. |
 
 Full docs: {{BASE_URL}}/docs
@@ -247,7 +254,7 @@ Paid endpoint: POST {{BASE_URL}}/api/v1/polls (x402 V2 exact scheme; PAYMENT-SIG
 Accepted: USDC on
 {{NETWORK_LIST}}
 
-Stock x402 clients cap each payment at $1 and polls over 200 responses cost more, so raise the cap before paying:
+Stock x402 clients cap each payment at $1 and polls over 200 responses cost more, so raise the cap before paying (quali-mcp: ${MCP_MAX_PER_POLL_SETTING}):
 
 \`\`\`ts
 {{SPEND_CONTROLS}}
@@ -266,6 +273,7 @@ Stock x402 clients cap each payment at $1 and polls over 200 responses cost more
 - GET {{BASE_URL}}/api/v1/polls/{id}: public poll metadata
 - GET {{BASE_URL}}/api/v1/polls/{id}/results: aggregate results (read token)
 - GET {{BASE_URL}}/api/v1/polls/{id}/votes: individual votes, paginated (read token)
+- GET {{BASE_URL}}/api/v1/polls/{id}/events: live progress, Server-Sent Events (read token)
 `;
 
 function networkList(networks: readonly EnabledNetwork[]): string {
