@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { payingFetch } from "../scripts/lib/agent";
 import { voteAsSimulatedHuman } from "../scripts/lib/voter";
-import { encodeEvent, eventsAfter, eventStreamParser, resumePosition, type PollProgress } from "../src/polls/progress-stream";
+import { eventStreamParser } from "../src/client/event-stream";
+import { encodeEvent, eventsAfter, resumePosition, type PollProgress } from "../src/polls/progress-stream";
 import { createProgressWatch, type Reading } from "../src/polls/progress-watch";
 import { findReadSidePoll } from "../src/polls/repo";
 import { testClock } from "./support/clock";
@@ -81,7 +82,7 @@ describe("the event stream's rules (pure)", () => {
     const wire = `retry: 3000\n\n: keep-alive\n\n${encodeEvent({ event: "progress", id: 3, data: { pollId: "p", status: "active", voteCount: 3, maxResponses: 100 } })}`;
     for (const size of [1, 2, 7, wire.length]) {
       const retries: number[] = [];
-      const parse = eventStreamParser((ms) => retries.push(ms));
+      const parse = eventStreamParser({ onRetry: (ms) => retries.push(ms) });
       const events = [];
       for (let i = 0; i < wire.length; i += size) events.push(...parse(wire.slice(i, i + size).replaceAll("\n", "\r\n")));
       expect(events).toEqual([{ event: "progress", lastEventId: "3", data: '{"pollId":"p","status":"active","voteCount":3,"maxResponses":100}' }]);

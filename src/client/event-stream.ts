@@ -1,6 +1,7 @@
 // A text/event-stream reader over a fetch body (EventSource cannot send the read token as a header):
 // the HTML standard's parsing rules, kept small. Comment lines (heartbeats) are skipped.
 
+/** An event as a client reads it off the stream. */
 export interface StreamedEvent {
   event: string;
   data: string;
@@ -8,43 +9,63 @@ export interface StreamedEvent {
   lastEventId: string;
 }
 
+/**
+ * An incremental parser: feed it decoded text as it arrives; it returns the complete events so far and keeps
+ * the rest. CRLF, CR or LF line ends, a leading BOM, comment lines, multi-line data, `retry:` (reported
+ * through onRetry), ids with NUL ignored, unknown fields ignored.
+ */
+export function eventStreamParser(options: { lastEventId?: string; onRetry?: (ms: number) => void } = {}): (text: string) => StreamedEvent[] {
+  let buffer = "";
+  let eventType = "";
+  let data: string[] = [];
+  let lastEventId = options.lastEventId ?? "";
+  let pendingCr = false;
+  let first = true;
+  return (text) => {
+    const out: StreamedEvent[] = [];
+    if (first && text.length > 0) {
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      first = false;
+    }
+    // A CR at the end of one chunk and an LF at the start of the next are one line end.
+    if (pendingCr && text.startsWith("\n")) text = text.slice(1);
+    pendingCr = text.endsWith("\r");
+    buffer += text;
+    for (;;) {
+      const match = /\r\n|\r|\n/.exec(buffer);
+      if (!match) break;
+      const line = buffer.slice(0, match.index);
+      buffer = buffer.slice(match.index + match[0].length);
+      if (line === "") {
+        if (data.length > 0) out.push({ event: eventType || "message", data: data.join("\n"), lastEventId });
+        eventType = "";
+        data = [];
+        continue;
+      }
+      if (line.startsWith(":")) continue;
+      const colon = line.indexOf(":");
+      const field = colon < 0 ? line : line.slice(0, colon);
+      let value = colon < 0 ? "" : line.slice(colon + 1);
+      if (value.startsWith(" ")) value = value.slice(1);
+      if (field === "event") eventType = value;
+      else if (field === "data") data.push(value);
+      else if (field === "id") {
+        if (!value.includes("\0")) lastEventId = value;
+      } else if (field === "retry" && /^\d+$/.test(value)) options.onRetry?.(Number(value));
+    }
+    return out;
+  };
+}
+
 /** The events of `body` as they arrive; ends when the stream ends. `lastEventId` seeds the id. */
 export async function* readEventStream(body: ReadableStream<Uint8Array>, lastEventId = ""): AsyncGenerator<StreamedEvent> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
-  let buffer = "";
-  let event = "";
-  let data: string[] = [];
-  let first = true;
+  const parse = eventStreamParser({ lastEventId });
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
-      if (first && buffer.length > 0) {
-        if (buffer.charCodeAt(0) === 0xfeff) buffer = buffer.slice(1);
-        first = false;
-      }
-      for (;;) {
-        const end = /\r\n|\r|\n/.exec(buffer);
-        // A lone CR at the end may be the first half of a CRLF: wait for more text.
-        if (!end || (end[0] === "\r" && end.index === buffer.length - 1 && !done)) break;
-        const line = buffer.slice(0, end.index);
-        buffer = buffer.slice(end.index + end[0].length);
-        if (line === "") {
-          if (data.length > 0) yield { event: event || "message", data: data.join("\n"), lastEventId };
-          event = "";
-          data = [];
-          continue;
-        }
-        if (line.startsWith(":")) continue;
-        const colon = line.indexOf(":");
-        const field = colon < 0 ? line : line.slice(0, colon);
-        let value = colon < 0 ? "" : line.slice(colon + 1);
-        if (value.startsWith(" ")) value = value.slice(1);
-        if (field === "event") event = value;
-        else if (field === "data") data.push(value);
-        else if (field === "id" && !value.includes("\0")) lastEventId = value;
-      }
+      yield* parse(done ? decoder.decode() : decoder.decode(value, { stream: true }));
       if (done) return;
     }
   } finally {

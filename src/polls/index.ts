@@ -26,7 +26,7 @@ export {
 } from "./lifecycle";
 export { DEFAULT_EVENT_STREAM_SETTINGS, type EventStreamSettings } from "./events";
 export { POLLS_PATH } from "./paths";
-export { eventStreamParser, ProgressEventData, TerminalEventData, type ReceivedEvent } from "./progress-stream";
+export { ProgressEventData, TerminalEventData } from "./progress-stream";
 export { reconcilePendingPayments, type ClaimOutcome, type ReconcileDeps } from "./payment-claims";
 export { pollForReader, READ_AUTH_ERROR_RESPONSES, READ_TOKEN_HEADERS_DESCRIPTION, ReadTokenHeaders, type ReadAuthDeps } from "./read-auth";
 export { createReadTokens, type ReadTokens } from "./read-token";

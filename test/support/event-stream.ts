@@ -1,6 +1,6 @@
 // A client of GET /api/v1/polls/{id}/events for tests: fetch (so it can send the read token, as the
 // results page does), the body read as it arrives and parsed into events, waits with deadlines.
-import { eventStreamParser, type ReceivedEvent } from "../../src/polls/progress-stream";
+import { eventStreamParser, type StreamedEvent as ReceivedEvent } from "../../src/client/event-stream";
 
 export interface OpenedStream {
   response: Response;
@@ -24,7 +24,7 @@ export async function openEventStream(url: string, headers: Record<string, strin
   const response = await fetch(url, { headers: { accept: "text/event-stream", ...headers }, signal: abort.signal });
   const events: ReceivedEvent[] = [];
   const retries: number[] = [];
-  const parse = eventStreamParser((ms) => retries.push(ms));
+  const parse = eventStreamParser({ onRetry: (ms) => retries.push(ms) });
   let done = false;
   const waiters = new Set<() => void>();
   const notify = () => {
