@@ -8,20 +8,11 @@ import { votesCsvStream, VOTES_CSV_COLUMNS, VOTES_CSV_PAGE_SIZE, type CsvVote } 
 import { parseCsv } from "./support/csv";
 import { startLocalService, type LocalService } from "./support/harness";
 import { createPaidPoll, mapLimit, type CreatedPoll } from "./support/polls";
+import type { Vote } from "../src/client/types";
 
 const VOTES = 1_000;
 let service: LocalService;
 let poll: CreatedPoll;
-
-interface Vote {
-  id: string;
-  optionId: string;
-  optionText: string;
-  createdAt: string;
-  shownOrder: string[] | null;
-  shownPosition: number | null;
-  demographics: { country: string | null; ageBand: string | null };
-}
 
 /** The CSV row a JSON vote must become (no option text here starts with a formula character). */
 const expectedRow = (v: Vote): string[] => [
