@@ -1,14 +1,15 @@
-// An agent paying for a poll on the local devnet with the official x402 client, end to end:
-// quote → 402 challenge → signed EIP-3009 payment → 201 with the settlement, balances before/after.
-// Usage: npm start (in another terminal), then: npm run demo [-- --base-url URL --payer N]
+// An agent paying for a poll on the local devnet with the typed client (src/client, which pays with the
+// official x402 client), end to end: quote → 402 challenge → signed EIP-3009 payment → 201 with the
+// settlement, balances before/after.
+// Usage: npm start (in another terminal), then: npm run demo [-- --base-url URL --payer N --max-responses N]
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { decodePaymentResponseHeader } from "@x402/core/http";
 import { createPublicClient, erc20Abi, http } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { createQualiClient, QualiApiError, QualiClientError } from "../src/client";
 import { loadConfig } from "../src/config";
 import { formatUsdc } from "../src/payment/pricing";
-import { payingFetch } from "./lib/agent";
 
 interface DevnetFile {
   network: `eip155:${number}`;
@@ -36,35 +37,42 @@ async function main() {
     chain.readContract({ address: devnet.asset, abi: erc20Abi, functionName: "balanceOf", args: [address] });
 
   const maxResponses = Number(values["max-responses"]);
-  const quote = await (await fetch(`${baseUrl}/api/v1/quote?maxResponses=${maxResponses}`)).json();
+  const reader = createQualiClient({ baseUrl });
+  const quote = await reader.quote({ maxResponses });
   console.log(`Quote for ${maxResponses} responses: ${quote.costUsdc} USDC (${quote.costAtomic} atomic)`);
 
-  const before = { payer: await balance(payer.address), payTo: await balance(devnet.payTo) };
-  const pay = payingFetch({ privateKey: payer.privateKey, network: devnet.network, asset: devnet.asset });
-  const response = await pay(`${baseUrl}/api/v1/polls`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      question: "Which name is clearer for a note-taking app?",
-      description: "Created by npm run demo on the local devnet.",
-      options: [{ text: "Jotter" }, { text: "Notebloom" }, { text: "Quill" }],
-      maxResponses,
-      expiresAt: new Date(Date.now() + 7 * 24 * 3600_000).toISOString(),
-    }),
+  // The paying client: the devnet's test USDC is not a known USDC, so it is allowed by name, and the
+  // spend cap is the quoted price: a dearer challenge would be refused before anything is signed.
+  const client = createQualiClient({
+    baseUrl,
+    account: privateKeyToAccount(payer.privateKey),
+    allowedAssets: [{ network: devnet.network, asset: devnet.asset }],
+    maxAmountAtomicPerPoll: BigInt(quote.costAtomic),
+    beforePayment: (payment) =>
+      console.log(`Paying ${formatUsdc(payment.amountAtomic)} USDC on ${payment.network} to ${payment.payTo} (signing an EIP-3009 authorization)`),
   });
-  const body = await response.json();
-  console.log(`POST /api/v1/polls → ${response.status}`);
-  console.log(JSON.stringify(body, null, 2));
-  const settlement = response.headers.get("PAYMENT-RESPONSE");
-  if (settlement) console.log("PAYMENT-RESPONSE:", decodePaymentResponseHeader(settlement));
+
+  const before = { payer: await balance(payer.address), payTo: await balance(devnet.payTo) };
+  const { poll, payment } = await client.createPoll({
+    question: "Which name is clearer for a note-taking app?",
+    description: "Created by npm run demo on the local devnet.",
+    options: [{ text: "Jotter" }, { text: "Notebloom" }, { text: "Quill" }],
+    maxResponses,
+    expiresAt: new Date(Date.now() + 7 * 24 * 3600_000).toISOString(),
+  });
+  console.log("POST /api/v1/polls → 201");
+  console.log(JSON.stringify(poll, null, 2));
+  console.log(`Settled on ${payment.network}: tx ${payment.txHash}, ${formatUsdc(payment.amountAtomic)} USDC from ${payment.payer}`);
 
   const after = { payer: await balance(payer.address), payTo: await balance(devnet.payTo) };
   console.log(`payer ${payer.address}: ${formatUsdc(before.payer)} → ${formatUsdc(after.payer)} USDC`);
   console.log(`payTo ${devnet.payTo}: ${formatUsdc(before.payTo)} → ${formatUsdc(after.payTo)} USDC`);
-  if (response.status !== 201) process.exitCode = 1;
+  console.log(`Results (read token in X-Read-Token): ${poll.endpoints.results}`);
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
+  if (error instanceof QualiApiError) console.error(`${error.status} ${error.code}: ${error.message}`);
+  else if (error instanceof QualiClientError) console.error(`${error.code}: ${error.message}`);
+  else console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });

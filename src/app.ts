@@ -21,7 +21,7 @@ import { adminRoutes, type AdminSettings } from "./admin";
 import { pagesRoutes } from "./pages";
 import { quoteRoutes, type ChainReader, type NetworkSpec, type PaymentServer } from "./payment";
 import { payoutsRoutes, type PayoutAddressPolicy, type PayoutCrashPoint, type PayoutWorker } from "./payouts";
-import { pollsRoutes, type CrashPoint, type ReadTokens, type RefundLookup, type TransitionListener } from "./polls";
+import { pollsRoutes, type CrashPoint, type EventStreamSettings, type ReadTokens, type RefundLookup, type TransitionListener } from "./polls";
 import { votingRoutes, type WorldIdVerifier } from "./voting";
 import { deliveriesRoutes, documentWebhooks, type CallbackSecrets, type CallbackUrlOptions } from "./webhook";
 
@@ -75,6 +75,10 @@ export interface AppDeps {
   staticFiles?: MiddlewareHandler;
   /** Voters' reports and the operator's admin API (src/admin); absent: admin off, reports with defaults. */
   admin?: AdminSettings;
+  /** Live progress streams (GET /api/v1/polls/{id}/events): bounds and how polls are read (src/polls/events.ts). */
+  eventStreams?: Partial<EventStreamSettings>;
+  /** Aborted when the server begins to shut down: open event streams end so they do not hold it up. */
+  shutdown?: AbortSignal;
 }
 
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
@@ -159,9 +163,12 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       startedAt: deps.startedAt,
       crashPoint: deps.crashPoint,
       guards,
+      clientIp: deps.clientIp,
+      eventStreams: deps.eventStreams,
+      shutdown: deps.shutdown,
     }),
   );
-  app.route("/", deliveriesRoutes({ store, readTokens, guards }));
+  app.route("/", deliveriesRoutes({ store, readTokens, guards, publicBaseUrl, now, payments }));
   documentWebhooks(app.openAPIRegistry);
   const transitionListeners = deps.transitionListeners ?? [];
   app.route("/", votingRoutes({ store, mode, publicBaseUrl, knownNetworks, worldId: deps.worldId, transitionListeners, guards, now, log, payoutAddresses: deps.payoutAddresses }));

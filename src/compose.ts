@@ -13,7 +13,7 @@ import type { ReadinessCheck } from "./http/readiness";
 import { createOpenAIModerator, type Moderator } from "./moderation";
 import { BASE, createPaymentServer, type ChainReader, type EnabledNetwork, type NetworkSpec, type PaymentServer } from "./payment";
 import { queueOwedRefunds, refundLookup } from "./payouts";
-import { createReadTokens, expireDuePolls, POLLS_PATH, reconcilePendingPayments, type ReadTokens } from "./polls";
+import { createReadTokens, expireDuePolls, POLLS_PATH, pruneSignInNonces, reconcilePendingPayments, type ReadTokens } from "./polls";
 import { pruneWorldIdRequests, type WorldIdVerifier } from "./voting";
 import { createCallbackSecrets, webhookOutboxListener, type CallbackSecrets } from "./webhook";
 
@@ -63,6 +63,7 @@ export interface Services {
     | "refunds"
     | "settlementConfirmWaitMs"
     | "rateLimits"
+    | "eventStreams"
     | "readinessChecks"
     | "log"
     | "admin"
@@ -71,9 +72,9 @@ export interface Services {
   reconcile(now: () => Date, minAgeMs: number): Promise<Record<string, number>>;
   /**
    * Expires polls past expiresAt (their webhooks are enqueued), queues the refunds ended polls owe (sent by
-   * the payout job where it runs) and forgets stale World ID requests.
+   * the payout job where it runs) and forgets stale World ID requests and sign-in nonces.
    */
-  sweep(now: Date): Promise<{ expired: number; refundsQueued: number; worldIdRequestsPruned: number }>;
+  sweep(now: Date): Promise<{ expired: number; refundsQueued: number; worldIdRequestsPruned: number; signInNoncesPruned: number }>;
 }
 
 export function moderatorOf(config: Config): Moderator | undefined {
@@ -160,6 +161,7 @@ export function composeServices(config: Config, platform: Platform): Services {
         votesPerVoterPerMinute: config.http.rateLimitVotesPerMinute,
         voterWritesPerIpPerMinute: config.http.rateLimitVoterWritesPerIpPerMinute,
       },
+      eventStreams: { maxPerPoll: config.http.eventStreamsPerPoll, maxPerClientIp: config.http.eventStreamsPerIp },
       readinessChecks,
       log,
       admin: { token: config.admin.token, reportsPerIpPerMinute: config.admin.reportsPerIpPerMinute, reporterKeySecret: platform.readTokenSecret },
@@ -170,6 +172,7 @@ export function composeServices(config: Config, platform: Platform): Services {
       // After expiring: a poll closed or taken down meanwhile is picked up too (and by every payout round).
       refundsQueued: await queueOwedRefunds(store, now),
       worldIdRequestsPruned: await pruneWorldIdRequests(store, now),
+      signInNoncesPruned: await pruneSignInNonces(store, now),
     }),
   };
 }

@@ -88,6 +88,10 @@ export interface Config {
     keepAliveTimeoutMs: number;
     /** Node server: open connections at most; further ones are closed at once. */
     maxConnections: number;
+    /** Open progress streams (GET /api/v1/polls/{id}/events) at most per poll, per instance. */
+    eventStreamsPerPoll: number;
+    /** Open progress streams at most per client IP (IPv6: per /64), per instance. */
+    eventStreamsPerIp: number;
   };
   /** Webhook delivery (src/webhook/). */
   webhook: {
@@ -263,6 +267,8 @@ const EnvSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: integerIn(1_000, 3_600_000, 60_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: integerIn(1_000, 600_000, 5_000),
   HTTP_MAX_CONNECTIONS: integerIn(1, 1_000_000, 2_000),
+  EVENT_STREAMS_PER_POLL: integerIn(1, 1_000_000, 100),
+  EVENT_STREAMS_PER_IP: integerIn(1, 1_000_000, 20),
   WEBHOOK_TIMEOUT_MS: integerIn(100, 60_000, 10_000),
   WEBHOOK_DISPATCH_INTERVAL_MS: integerIn(50, 60_000, 2_000),
   HEAP_GROWING_PERCENT: integerIn(0, 1_000, 30),
@@ -440,6 +446,8 @@ export function loadConfig(env: Env = process.env): Config {
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       maxConnections: e.HTTP_MAX_CONNECTIONS,
+      eventStreamsPerPoll: e.EVENT_STREAMS_PER_POLL,
+      eventStreamsPerIp: e.EVENT_STREAMS_PER_IP,
     },
     webhook: {
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,

@@ -104,8 +104,13 @@ export async function startServer(initialConfig: Config, options: StartOptions =
   const payoutNetworks = local ? [await local.payoutNetwork(log)] : productionPayoutNetworks({ config, paymentNetworks: networks, log });
   const payouts = startPayouts({ config, store, networks: payoutNetworks, now, log, ...(devnet ? { onConfirmed: devnet.saveState } : {}) });
   local?.writeDevnetFile(payouts.worker.networks.find((n) => n.network === devnet?.network)?.chain?.wallet);
+  // Open event streams end when shutdown begins: they would otherwise hold it up for the whole grace period.
+  const shuttingDown = new AbortController();
   const app = createApp({
     ...services.appDeps,
+    // One process serves every stream: one read per watched poll, whatever the number of its streams.
+    eventStreams: { ...services.appDeps.eventStreams, sharedReads: true },
+    shutdown: shuttingDown.signal,
     clientIp: (c) => clientIpOf(c, config.http.trustProxyHops),
     discoveryAssets: loadDiscoveryAssets(),
     staticFiles: nodeStaticFiles(),
@@ -140,6 +145,7 @@ export async function startServer(initialConfig: Config, options: StartOptions =
   const close = () =>
     (closing ??= (async () => {
       for (const stop of stopTimers) stop();
+      shuttingDown.abort();
       // In-flight requests (settlements) finish first, within a bound.
       await listening.close(SHUTDOWN_GRACE_MS, log);
       await dispatcher?.stop();

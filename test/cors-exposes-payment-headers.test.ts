@@ -48,6 +48,13 @@ describe("agents on another origin", () => {
     expect(allowed).toEqual(expect.arrayContaining(["content-type", "payment-signature", "x-payment", "x-read-token", "authorization"]));
   });
 
+  it("may send the Access-Control-Expose-Headers request header stock @x402/fetch adds to its paid retry", async () => {
+    const response = await preflight("/api/v1/polls", "POST", "content-type,payment-signature,access-control-expose-headers");
+    expect(response.status).toBe(204);
+    const allowed = (response.headers.get("access-control-allow-headers") ?? "").toLowerCase().split(",");
+    expect(allowed).toEqual(expect.arrayContaining(["access-control-expose-headers", "sign-in-with-x", "last-event-id"]));
+  });
+
   it("read PAYMENT-RESPONSE on the 201 of a paid poll", async () => {
     const devnet = service.devnet!;
     const pay = payingFetch({ privateKey: devnet.payers[0]!.privateKey, network: devnet.network, asset: devnet.asset });

@@ -67,7 +67,7 @@ describe("openapi.json", () => {
     expect(byKey.get("GET /api/v1/quote")?.security).toEqual([]);
     expect(byKey.get("GET /api/v1/polls/{id}")?.security).toEqual([]);
     for (const key of ["GET /api/v1/polls/{id}/results", "GET /api/v1/polls/{id}/votes"]) {
-      if (byKey.has(key)) expect(byKey.get(key)?.security, key).toEqual([{ ReadToken: [] }, { ReadTokenBearer: [] }]);
+      if (byKey.has(key)) expect(byKey.get(key)?.security, key).toEqual([{ ReadToken: [] }, { ReadTokenBearer: [] }, { SignInWithX: [] }]);
     }
   });
 

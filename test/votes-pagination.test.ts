@@ -9,6 +9,7 @@ import { listingKey, publicVoteId } from "../src/polls/vote-listing";
 import { startLocalService, type LocalService } from "./support/harness";
 import { testClock } from "./support/clock";
 import { createPaidPoll, mapLimit, type CreatedPoll } from "./support/polls";
+import type { Vote } from "../src/client/types";
 
 const clock = testClock();
 let service: LocalService;
@@ -21,16 +22,6 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** The minute a listed createdAt belongs to. */
 const minuteOf = (createdAt: string) => iso(Math.floor(Date.parse(createdAt) / 60_000) * 60_000);
 let late: PreparedVote[];
-
-interface Vote {
-  id: string;
-  optionId: string;
-  optionText: string;
-  createdAt: string;
-  shownOrder: string[] | null;
-  shownPosition: number | null;
-  demographics: { country: string | null; ageBand: string | null };
-}
 
 async function prepare(count: number, prefix: string): Promise<PreparedVote[]> {
   return mapLimit(Array.from({ length: count }, (_, i) => i), 8, async (i) => {

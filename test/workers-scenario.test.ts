@@ -32,6 +32,7 @@ import { pollBody } from "./support/harness";
 import { startOpenAIModerationStandin, type OpenAIModerationStandin } from "./support/openai-moderation-standin";
 import { mapLimit } from "./support/polls";
 import { freePort } from "./support/ports";
+import { dataOf, openEventStream, type OpenedStream } from "./support/event-stream";
 import { verifyQualiWebhook } from "./support/webhook-recipe";
 import { startReceiver, type Receiver } from "./support/webhook-receiver";
 import { REPO_ROOT, runWrangler, startWranglerDev, writeLocalD1, type WranglerDev } from "./support/wrangler";
@@ -217,6 +218,17 @@ describe("on Cloudflare Workers (wrangler dev --local, D1, production mode)", ()
     expect(poll).toMatchObject({ id: body.id, status: "active", maxResponses: 100 });
   });
 
+  // Live progress (GET /events): on Workers each stream reads D1 on an interval for itself.
+  let progress: OpenedStream;
+  it("opens the poll's event stream with its read token: progress at once", async () => {
+    expect((await fetch(`${base}/api/v1/polls/${pollA.id}/events`)).status).toBe(401);
+    progress = await openEventStream(`${base}/api/v1/polls/${pollA.id}/events`, { "x-read-token": pollA.readToken });
+    expect(progress.response.status).toBe(200);
+    expect(progress.response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+    const [first] = await progress.waitForEvents(1);
+    expect(first).toMatchObject({ event: "progress", lastEventId: "0" });
+  });
+
   it("takes 100 World ID-verified votes, completes the poll and refuses the 101st", async () => {
     const options = ((await (await fetch(`${base}/api/v1/polls/${pollA.id}`)).json()) as { options: { id: string }[] }).options.map((o) => o.id);
     pollA.optionIds = options;
@@ -232,6 +244,19 @@ describe("on Cloudflare Workers (wrangler dev --local, D1, production mode)", ()
     // One human, one vote: the same nullifier again is refused by D1's UNIQUE index, not by the portal.
     const poll = await (await fetch(`${base}/api/v1/polls/${pollA.id}`)).json();
     expect(poll).toMatchObject({ status: "completed", voteCount: 100 });
+  });
+
+  it("streamed progress while the votes landed, then `completed` once, and ended the stream", async () => {
+    expect((await progress.ended).error).toBeUndefined();
+    const names = progress.events.map((e) => e.event);
+    expect(names.filter((n) => n === "completed"), JSON.stringify(progress.events)).toHaveLength(1);
+    expect(names.at(-1)).toBe("completed");
+    // From the empty poll to the full one (votes that land between two reads of D1 arrive as one event).
+    const counts = progress.events.filter((e) => e.event === "progress").map((e) => Number(e.lastEventId));
+    expect(counts[0]).toBe(0);
+    expect(counts.at(-1)).toBe(100);
+    expect(counts).toEqual([...new Set(counts)].sort((a, b) => a - b));
+    expect(dataOf(progress.events.at(-1)!)).toMatchObject({ pollId: pollA.id, status: "completed", voteCount: 100, maxResponses: 100, completedAt: expect.any(String) });
   });
 
   it("answers results and paginates the votes with the read token", async () => {
@@ -254,6 +279,13 @@ describe("on Cloudflare Workers (wrangler dev --local, D1, production mode)", ()
     } while (cursor);
     expect(pages).toEqual([30, 30, 30, 10]);
     expect(seen.size).toBe(100);
+
+    // The CSV export streams every vote from D1: the same ids as the JSON pages.
+    const csv = await fetch(`${base}/api/v1/polls/${pollA.id}/votes?format=csv`, { headers });
+    expect(csv.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    const lines = (await csv.text()).split("\r\n").filter(Boolean);
+    expect(lines).toHaveLength(101);
+    expect(new Set(lines.slice(1).map((line) => line.split(",")[0]))).toEqual(seen);
     expect((await fetch(`${base}/api/v1/polls/${pollA.id}/results`)).status).toBe(401);
   });
 

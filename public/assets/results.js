@@ -2,6 +2,10 @@
 // fragment (#token=…, never sent to the server by the browser) or the paste field, is kept only in this
 // page's memory, and is sent only as X-Read-Token to GET /api/v1/polls/{id}/results. Polls created with
 // `publicResults: true` show their aggregate results to anyone; private polls show nothing without a token.
+//
+// While the poll is active the page follows GET /api/v1/polls/{id}/events (Server-Sent Events, read with
+// fetch because EventSource cannot send the X-Read-Token header) and reloads the results when a vote lands.
+// If the stream cannot be opened (or is refused) the page stays as it is, with its Refresh button.
 import { api, countryName, errorCode, fill, formatCount, formatDateTime, h, pollIdFromPath, say } from "./common.js";
 
 const main = document.getElementById("main");
@@ -86,8 +90,11 @@ function demographicsTable(results, dimension, title, nameOf) {
 }
 
 function renderResults(results, publicView) {
+  // A live update re-renders everything: keep the keyboard focus where it was.
+  const focusedId = body.contains(document.activeElement) ? document.activeElement.id : "";
   const facts = [
     statusBadge(results.status),
+    h("span", { class: "badge", id: "live-status", hidden: !live.connected }, "Updating live"),
     h("span", { id: "vote-count" }, `${formatCount(results.voteCount)} of ${formatCount(results.maxResponses)} answers`),
     results.completedAt ? h("span", {}, `Completed ${formatDateTime(results.completedAt)}`) : h("span", {}, `Open until ${formatDateTime(poll.expiresAt)}`),
   ];
@@ -96,6 +103,7 @@ function renderResults(results, publicView) {
   const forget = readToken ? h("button", { type: "button", class: "link", id: "forget" }, "Forget the token") : null;
   forget?.addEventListener("click", () => {
     readToken = undefined;
+    live.stop();
     history.replaceState(null, "", location.pathname + location.search);
     void load({ announce: false });
   });
@@ -116,6 +124,7 @@ function renderResults(results, publicView) {
     h("p", { class: "actions" }, refresh, forget),
   );
   // On a narrow screen wide tables scroll sideways: say so only when one does.
+  if (focusedId) body.querySelector(`#${CSS.escape(focusedId)}`)?.focus({ preventScroll: true });
   const hint = body.querySelector("#swipe-hint");
   requestAnimationFrame(() => {
     hint.hidden = ![...body.querySelectorAll(".table-wrap")].some((wrap) => wrap.scrollWidth > wrap.clientWidth + 1);
@@ -159,20 +168,27 @@ function tokenForm(problem) {
   if (problem) input.focus();
 }
 
-async function load({ announce }) {
+async function load({ announce, quiet = false }) {
   if (announce) say(statusRegion, "Loading results…");
   const headers = readToken ? { "x-read-token": readToken } : {};
   if (!readToken && !poll.publicResults) {
+    live.stop();
     say(statusRegion, "");
     tokenForm();
     return;
   }
   const answer = await api(`/api/v1/polls/${encodeURIComponent(pollId)}/results`, { headers });
   if (answer.status === 200) {
-    say(statusRegion, announce ? "Results updated." : "", "ok");
+    if (!quiet) say(statusRegion, announce ? "Results updated." : "", "ok");
+    shownVoteCount = answer.body.voteCount;
     renderResults(answer.body, !readToken);
+    if (answer.body.status === "active") live.start();
+    else live.stop();
     return;
   }
+  // A live reload that failed leaves the results shown as they were.
+  if (quiet) return;
+  live.stop();
   const code = errorCode(answer);
   if (code === "read_token_invalid" || code === "read_token_missing") {
     readToken = undefined;
@@ -182,6 +198,146 @@ async function load({ announce }) {
   }
   say(statusRegion, answer.status === 0 ? "Could not reach Quali. Check your connection and try again." : `The results could not be loaded (${answer.body?.error?.message ?? `HTTP ${answer.status}`}).`, "error");
 }
+
+/** The vote count of the results on screen. */
+let shownVoteCount = -1;
+
+/**
+ * Reads a text/event-stream body: calls onEvent(name, data, id) per event and onRetry(ms) per hint, until
+ * the body ends. Comment lines (the server's heartbeats) are skipped.
+ */
+async function readEventStream(body, { onEvent, onRetry }) {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let name = "";
+  let data = [];
+  let id;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    buffer += decoder.decode(value, { stream: true });
+    // A CR at the very end may be the first half of a CRLF: keep it for the next chunk.
+    const cut = buffer.endsWith("\r") ? buffer.length - 1 : buffer.length;
+    const lines = buffer.slice(0, cut).split(/\r\n|\r|\n/);
+    buffer = lines.pop() + buffer.slice(cut);
+    for (const line of lines) {
+      if (line === "") {
+        if (data.length > 0) onEvent(name || "message", data.join("\n"), id);
+        name = "";
+        data = [];
+        continue;
+      }
+      if (line.startsWith(":")) continue;
+      const colon = line.indexOf(":");
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const text = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+      if (field === "event") name = text;
+      else if (field === "data") data.push(text);
+      else if (field === "id") id = text;
+      else if (field === "retry" && /^\d+$/.test(text)) onRetry(Number(text));
+    }
+  }
+}
+
+/**
+ * Live updates while the poll is active: one stream at a time, resumed after a dropped connection with
+ * Last-Event-ID (backing off), given up on a refusal (the Refresh button still works). A vote reloads the
+ * results; reloads never overlap, and votes that land meanwhile cause one more.
+ */
+const live = (() => {
+  let abort;
+  let lastEventId;
+  let retryMs = 3_000;
+  let failures = 0;
+  let reconnectTimer;
+  let reloading = false;
+  let reloadAgain = false;
+  const state = { connected: false };
+  const showConnected = (connected) => {
+    state.connected = connected;
+    const badge = document.getElementById("live-status");
+    if (badge) badge.hidden = !connected;
+  };
+  const reload = async () => {
+    if (reloading) {
+      reloadAgain = true;
+      return;
+    }
+    reloading = true;
+    try {
+      do {
+        reloadAgain = false;
+        await load({ announce: false, quiet: true });
+      } while (reloadAgain);
+    } finally {
+      reloading = false;
+    }
+  };
+  const stop = () => {
+    clearTimeout(reconnectTimer);
+    reconnectTimer = undefined;
+    abort?.abort();
+    abort = undefined;
+    showConnected(false);
+  };
+  const connect = async () => {
+    const controller = new AbortController();
+    abort = controller;
+    const headers = { accept: "text/event-stream" };
+    if (readToken) headers["x-read-token"] = readToken;
+    if (lastEventId !== undefined) headers["last-event-id"] = lastEventId;
+    let ended = false;
+    try {
+      const response = await fetch(`/api/v1/polls/${encodeURIComponent(pollId)}/events`, { headers, signal: controller.signal, cache: "no-store", credentials: "same-origin" });
+      // Refused (429, 401…), nothing more to send (204), or a server without the stream: stay as today.
+      if (response.status !== 200 || !response.body || !response.headers.get("content-type")?.startsWith("text/event-stream")) {
+        if (abort === controller) stop();
+        return;
+      }
+      showConnected(true);
+      failures = 0;
+      await readEventStream(response.body, {
+        onRetry: (ms) => (retryMs = Math.min(Math.max(ms, 1_000), 60_000)),
+        onEvent: (name, text, id) => {
+          if (id !== undefined) lastEventId = id;
+          let data;
+          try {
+            data = JSON.parse(text);
+          } catch {
+            return;
+          }
+          if (name === "progress") {
+            if (data.voteCount > shownVoteCount) void reload();
+          } else if (data.status && data.status !== "active") {
+            ended = true;
+            say(statusRegion, data.status === "completed" ? "The poll is complete." : `The poll has ended (${data.status}).`, "ok");
+            void reload();
+          }
+          // Any other event: ignored, as the contract asks.
+        },
+      });
+    } catch {
+      // Network failure or stop(): handled below.
+    }
+    if (abort !== controller) return;
+    showConnected(false);
+    if (ended) return stop();
+    // The connection dropped before the poll ended: resume after the server's hint, backing off.
+    failures += 1;
+    reconnectTimer = setTimeout(() => void connect(), Math.min(retryMs * 2 ** Math.min(failures - 1, 5), 60_000));
+  };
+  return {
+    get connected() {
+      return state.connected;
+    },
+    start() {
+      if (abort) return;
+      void connect();
+    },
+    stop,
+  };
+})();
 
 async function start() {
   const answer = pollId ? await api(`/api/v1/polls/${encodeURIComponent(pollId)}`) : { status: 404 };

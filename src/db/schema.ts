@@ -215,6 +215,14 @@ export interface AdminActionsTable {
   created_at: string;
 }
 
+/** Nonces of wallet sign-in messages that were granted access (0011); see src/polls/wallet-sign-in.ts. */
+export interface SignInNoncesTable {
+  nonce: string;
+  used_at: string;
+  /** After this instant the message is refused as too old anyway: the row may go. */
+  expires_at: string;
+}
+
 export interface Database {
   polls: PollsTable;
   poll_options: PollOptionsTable;
@@ -229,6 +237,7 @@ export interface Database {
   payouts: PayoutsTable;
   reports: ReportsTable;
   admin_actions: AdminActionsTable;
+  sign_in_nonces: SignInNoncesTable;
 }
 
 export type PollRow = Selectable<PollsTable>;

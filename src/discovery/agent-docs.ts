@@ -2,7 +2,7 @@
 // templates below with its public base URL and the networks and USDC contracts it accepts.
 // Templates live in code (not files) so the same module works where there is no file system (Workers).
 import { DEFAULT_REFUND_POLICY, type RefundPolicy } from "../config";
-import { formatUsdc, PRICE_PER_RESPONSE_ATOMIC, type EnabledNetwork } from "../payment";
+import { formatUsdc, MCP_MAX_PER_DAY_SETTING, MCP_MAX_PER_POLL_SETTING, PRICE_PER_RESPONSE_ATOMIC, type EnabledNetwork } from "../payment";
 import { DAY_MS, DEFAULT_MAX_EXPIRY_LEAD_MS, exampleExpiresAt, expiryWindowText } from "../polls";
 import { MAX_POLL_COST_ATOMIC, spendControlsSnippet } from "./guidance";
 
@@ -63,6 +63,8 @@ Stock x402 clients (@x402/core \`x402Client\`, used by @x402/fetch) refuse any p
 \`\`\`ts
 {{SPEND_CONTROLS}}
 \`\`\`
+
+For USDC on Base alone (a default asset), \`setSpendControls({ maxAmountPerPayment: "$2.5" })\`, a dollar amount at least the poll's price, is enough; USDC on World Chain needs its \`allowedAssets\` entry whatever the price. Quali's MCP server (\`quali-mcp\`) refuses polls above \`${MCP_MAX_PER_POLL_SETTING}\` (USDC, default 1) and stops at \`${MCP_MAX_PER_DAY_SETTING}\` (default 10) a day: raise them in its environment. A poll that costs more than $1 is answered with a 402 whose \`error\` names these settings at its price.
 
 A complete agent in TypeScript:
 
@@ -207,10 +209,14 @@ different payment or body is refused with 409 payment_identifier_conflict.
 - GET {{BASE_URL}}/api/v1/polls/{id}: public poll metadata for settled API polls.
 - GET {{BASE_URL}}/api/v1/polls/{id}/results: requires X-Read-Token or Authorization: Bearer <readToken>.
 - GET {{BASE_URL}}/api/v1/polls/{id}/votes?limit=500&cursor=ISO: requires the read token.
+- GET {{BASE_URL}}/api/v1/polls/{id}/votes with Accept: text/csv (or ?format=csv): every vote as one CSV download (RFC 4180, a header row; a field starting with =, +, -, @, tab, CR, LF or NUL is prefixed with '); requires the read token.
 - GET {{BASE_URL}}/api/v1/polls?payer=0x...: lists settled API polls paid by a wallet.
 - POST {{BASE_URL}}/api/v1/polls/{id}/close: ends your poll early (read token, no body). It takes no more votes, its status becomes closed, the poll.completed webhook is sent with status "closed", and the unfilled responses are refunded per its refundPolicy. Closing a closed poll answers the same 200; a poll that already completed, expired or was removed answers 409 poll_already_ended.
+- GET {{BASE_URL}}/api/v1/polls/{id}/events: live progress as Server-Sent Events (read token as a header, so use fetch rather than EventSource): progress {pollId, status, voteCount, maxResponses} as votes land, then one final event named by the status (completed, expired, closed, removed) and the stream ends. Reconnect with Last-Event-ID to resume without gaps or repeats.
 
 A poll's status is active, completed, expired, closed (ended early by its creator) or removed (taken down by the operator: results stay readable with the read token).
+
+Wallet sign-in: instead of the read token, the wallet that paid for a poll may send SIGN-IN-WITH-X: <base64 JSON> (x402 sign-in-with-x, CAIP-122/EIP-4361, EIP-191) on results, votes, events, deliveries and close; a 401 carries the challenge in error.details.extensions["sign-in-with-x"]. Sign a fresh message per request (a nonce works once; issuedAt under 5 minutes old; domain and uri name {{BASE_URL}}). GET /api/v1/polls without payer and with a sign-in lists your own polls. Another wallet gets 403 wallet_not_payer.
 
 Browser-based agents may call the quote, the paid endpoint and every read endpoint from any origin; PAYMENT-REQUIRED and PAYMENT-RESPONSE are exposed to scripts.
 
@@ -245,13 +251,14 @@ Every error except the 402 is JSON: { "error": { "code", "message", "param"? } }
 | Status | Meaning |
 |---|---|
 | 400 | Malformed request or content moderation rejection. |
-| 401 | Missing read token on private endpoint. |
+| 401 | Missing read token on private endpoint (read_token_missing), or a refused wallet sign-in (sign_in_invalid, sign_in_replayed). |
 | 202 | Payment submitted, not yet confirmed on chain: retry with the same PAYMENT-SIGNATURE (see above). |
 | 402 | Payment required or payment verification/settlement failed; nothing was charged. |
-| 403 | Read token does not match this poll. |
+| 403 | Read token does not match this poll (read_token_invalid), or the signed-in wallet did not pay for it (wallet_not_payer). |
 | 404 | Poll not found, not API-created, or not settled. |
 | 409 | Payment signature was already used (payment_already_used), or a payment-identifier was reused for another request (payment_identifier_conflict). |
 | 415 | Body is not JSON (send Content-Type: application/json). |
+| 429 | Too many requests (rate_limited; Retry-After says when), or too many open event streams. |
 | 503 | Server missing payment or moderation configuration. |
 
 Full docs: {{BASE_URL}}/docs
@@ -266,7 +273,7 @@ Paid endpoint: POST {{BASE_URL}}/api/v1/polls (x402 V2 exact scheme; PAYMENT-SIG
 Accepted: USDC on
 {{NETWORK_LIST}}
 
-Stock x402 clients cap each payment at $1 and polls over 200 responses cost more, so raise the cap before paying:
+Stock x402 clients cap each payment at $1 and polls over 200 responses cost more, so raise the cap before paying (quali-mcp: ${MCP_MAX_PER_POLL_SETTING}):
 
 \`\`\`ts
 {{SPEND_CONTROLS}}
@@ -285,6 +292,7 @@ Stock x402 clients cap each payment at $1 and polls over 200 responses cost more
 - GET {{BASE_URL}}/api/v1/polls/{id}: public poll metadata
 - GET {{BASE_URL}}/api/v1/polls/{id}/results: aggregate results (read token)
 - GET {{BASE_URL}}/api/v1/polls/{id}/votes: individual votes, paginated (read token)
+- GET {{BASE_URL}}/api/v1/polls/{id}/events: live progress, Server-Sent Events (read token)
 `;
 
 function networkList(networks: readonly EnabledNetwork[]): string {

@@ -48,9 +48,19 @@ export const PAID_OPERATIONS: Readonly<Record<string, JsonObject>> = {
   },
 };
 
-/** Security scheme names for the poll read token; routes may reference them in `security`. */
-export const READ_TOKEN_SECURITY = [{ ReadToken: [] }, { ReadTokenBearer: [] }];
+/** Security scheme names for the poll read token (or the paying wallet's sign-in); routes may reference them in `security`. */
+export const READ_TOKEN_SECURITY = [{ ReadToken: [] }, { ReadTokenBearer: [] }, { SignInWithX: [] }];
 const SECURITY_SCHEMES = {
+  // OpenAPI has no sign-in-with-x type: an apiKey header marked the way @agentcash/discovery recognises.
+  SignInWithX: {
+    type: "apiKey",
+    in: "header",
+    name: "SIGN-IN-WITH-X",
+    "x-agentcash-auth-kind": "siwx",
+    description:
+      "x402 sign-in-with-x (CAIP-122 / EIP-4361, EIP-191 signatures of externally owned accounts): base64 JSON of the signed payload. " +
+      "The wallet that paid for a poll reads it, and lists its own polls, with a fresh message per request. Challenge: error.details.extensions on the 401.",
+  },
   ReadToken: {
     type: "apiKey",
     in: "header",
@@ -64,6 +74,7 @@ const SECURITY_SCHEMES = {
 export const READ_TOKEN_OPERATIONS: readonly string[] = [
   `GET ${POLLS_PATH}/{id}/results`,
   `GET ${POLLS_PATH}/{id}/votes`,
+  `GET ${POLLS_PATH}/{id}/events`,
 ];
 
 const METHOD_ORDER = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];

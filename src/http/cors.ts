@@ -9,7 +9,18 @@ import type { AppEnv } from "./app-env";
 import { addResponseHeaders } from "./response-headers";
 
 /** Headers a browser-based agent sends, and the ones it must be able to read. */
-export const CORS_ALLOW_HEADERS = ["Content-Type", "PAYMENT-SIGNATURE", "X-PAYMENT", "X-Read-Token", "Authorization"];
+// @x402/fetch sends an Access-Control-Expose-Headers *request* header with the paid retry: without it in
+// the list, the preflight of a stock browser agent's payment fails.
+export const CORS_ALLOW_HEADERS = [
+  "Content-Type",
+  "PAYMENT-SIGNATURE",
+  "X-PAYMENT",
+  "X-Read-Token",
+  "Authorization",
+  "SIGN-IN-WITH-X",
+  "Last-Event-ID",
+  "Access-Control-Expose-Headers",
+];
 export const CORS_EXPOSE_HEADERS = [
   "PAYMENT-REQUIRED",
   "PAYMENT-RESPONSE",

@@ -12,6 +12,10 @@ export type ErrorCode =
   | "content_rejected"
   | "read_token_missing"
   | "read_token_invalid"
+  // Wallet sign-in (SIGN-IN-WITH-X) on the read side.
+  | "sign_in_invalid"
+  | "sign_in_replayed"
+  | "wallet_not_payer"
   | "poll_not_found"
   | "not_found"
   | "method_not_allowed"

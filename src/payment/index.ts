@@ -51,3 +51,4 @@ export {
   type FacilitatorAnswer,
   type SettlementDeps,
 } from "./settlement";
+export { isStockClientAsset, MCP_MAX_PER_DAY_SETTING, MCP_MAX_PER_POLL_SETTING, spendCapNotice, STOCK_CLIENT_MAX_ATOMIC } from "./spend-caps";

@@ -22,6 +22,7 @@ import {
 import { BoundedMap } from "../lib/bounded-map";
 import type { EnabledNetwork } from "./networks";
 import { pollPrice } from "./pricing";
+import { spendCapNotice } from "./spend-caps";
 
 
 export interface ServiceMetadata {
@@ -164,7 +165,7 @@ export function createPaymentServer(options: PaymentServerOptions): PaymentServe
     const header = result.response.headers["PAYMENT-REQUIRED"];
     if (!header) throw new Error("the challenge has no PAYMENT-REQUIRED header");
     const paymentRequired = decodePaymentRequiredHeader(header);
-    return { paymentRequired, header, json: JSON.stringify(paymentRequired) };
+    return withSpendCapNotice(paymentRequired, maxResponses, networks.map((n) => n.spec)) ?? { paymentRequired, header, json: JSON.stringify(paymentRequired) };
   };
   const cached = (key: number | string, build: () => Promise<Challenge>): Promise<Challenge> =>
     challenges.getOrSet(key, () => {
@@ -184,7 +185,14 @@ export function createPaymentServer(options: PaymentServerOptions): PaymentServe
         ...built.paymentRequired,
         accepts: built.paymentRequired.accepts.filter((accept) => accept.network === network),
       };
-      return { paymentRequired, header: encodePaymentRequiredHeader(paymentRequired), json: JSON.stringify(paymentRequired) };
+      const narrowed = networks.filter((n) => n.spec.network === network).map((n) => n.spec);
+      return (
+        withSpendCapNotice(paymentRequired, maxResponses, narrowed) ?? {
+          paymentRequired,
+          header: encodePaymentRequiredHeader(paymentRequired),
+          json: JSON.stringify(paymentRequired),
+        }
+      );
     });
   };
 
@@ -197,6 +205,21 @@ export function createPaymentServer(options: PaymentServerOptions): PaymentServe
     lastInitError: () => initError,
     challenge,
   };
+}
+
+/**
+ * The challenge of a poll a stock x402 client refuses to pay (over $1): its `error` says which setting
+ * lifts the cap (src/payment/spend-caps.ts). Undefined when the price is within the stock cap.
+ */
+function withSpendCapNotice(
+  paymentRequired: PaymentRequired,
+  maxResponses: number,
+  networks: readonly EnabledNetwork["spec"][],
+): Challenge | undefined {
+  const error = spendCapNotice(pollPrice(maxResponses).costAtomic, networks);
+  if (error === undefined) return undefined;
+  const noticed = { ...paymentRequired, error };
+  return { paymentRequired: noticed, header: encodePaymentRequiredHeader(noticed), json: JSON.stringify(noticed) };
 }
 
 /** A request-shaped adapter for building the challenge outside of a live request. */

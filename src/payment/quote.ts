@@ -12,6 +12,9 @@ import { BoundedMap } from "../lib/bounded-map";
 import { resolveNetworkAlias, type NetworkSpec } from "./networks";
 import type { PaymentServer } from "./payment-server";
 import { pollPrice, usdcNumber } from "./pricing";
+import { QuoteResponse } from "./quote-schema";
+
+export { QuoteResponse };
 
 export interface QuoteDeps {
   payments: Capability<PaymentServer>;
@@ -33,18 +36,6 @@ const QuoteQuery = z.object({
     .optional()
     .openapi({ example: "worldchain", description: "base, eip155:8453, worldchain, world-chain, world, eip155:480, …" }),
 });
-
-export const QuoteResponse = z
-  .object({
-    maxResponses: z.number().int(),
-    costUsdc: z.number(),
-    costAtomic: z.string(),
-    rewardPoolUsdc: z.number(),
-    qualiFeeUsdc: z.number(),
-    x402Version: z.literal(2),
-    paymentRequired: PaymentRequiredResponse,
-  })
-  .openapi("Quote");
 
 function quoteRoute(answerKnownQuery: MiddlewareHandler<AppEnv>, guards: RouteGuards) {
   return createRoute({

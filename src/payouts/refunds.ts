@@ -15,7 +15,7 @@ import { sql, type Kysely } from "kysely";
 import type { Database, PayoutRow, PollRow, PollStatus } from "../db/schema";
 import type { Store } from "../db/store";
 import { PRICE_PER_RESPONSE_ATOMIC, usdcNumber } from "../payment";
-import type { PollRefund, RefundLookup } from "../polls";
+import type { PollRefundShape, RefundLookup } from "../polls";
 
 /** Statuses of a poll that ended without (necessarily) filling up; `completed` means it filled. */
 export const REFUNDABLE_STATUSES: readonly PollStatus[] = ["expired", "closed", "removed"];
@@ -116,7 +116,7 @@ function refundsOfPoll(db: Kysely<Database>, pollId: string): Promise<PayoutRow[
 }
 
 /** How a refund row's status reads on the poll: a failed refund is followed by a new one, so it is still pending. */
-function refundStatus(row: PayoutRow | undefined): PollRefund["status"] {
+function refundStatus(row: PayoutRow | undefined): PollRefundShape["status"] {
   if (!row || row.status === "claimed" || row.status === "signed" || row.status === "failed") return "pending";
   return row.status;
 }

@@ -1,10 +1,11 @@
 // The answers to a paid creation, built from what was stored, so the first request, a retry of the same
 // signature and a payment-identifier replay all say the same thing about the same poll.
-import { z } from "@hono/zod-openapi";
 import type { PollRow } from "../db/schema";
 import { usdcNumber, type EnabledNetwork } from "../payment";
 import { POLLS_PATH } from "./paths";
 import type { ReadTokens } from "./read-token";
+
+export { PaymentPendingResponse } from "./wire";
 
 /** The poll columns the answers show. */
 export type CreatedPoll = Pick<
@@ -77,20 +78,3 @@ export function paymentPendingBody(poll: CreatedPoll, network: EnabledNetwork | 
     payment: paymentOf(poll, network, txHash ?? null),
   };
 }
-
-export const PaymentPendingResponse = z
-  .object({
-    pollId: z.string().uuid(),
-    status: z.literal("payment_pending"),
-    message: z.string(),
-    retryAfterSeconds: z.number().int(),
-    payment: z.object({
-      network: z.string(),
-      networkLabel: z.string(),
-      txHash: z.string().nullable().openapi({ description: "The transaction the facilitator reported, if any (not yet confirmed)." }),
-      payer: z.string(),
-      amountUsdc: z.number(),
-      amountAtomic: z.string(),
-    }),
-  })
-  .openapi("PaymentPending");

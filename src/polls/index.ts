@@ -28,11 +28,15 @@ export {
   type TransitionContext,
   type TransitionListener,
 } from "./lifecycle";
+export { DEFAULT_EVENT_STREAM_SETTINGS, type EventStreamSettings } from "./events";
 export { POLLS_PATH } from "./paths";
-export { PollRefund, RefundPolicyField, type RefundLookup } from "./refund-view";
+export { type PollRefundShape, type RefundLookup } from "./refund-view";
+export { PollRefund, RefundPolicyField } from "./wire";
+export { ProgressEventData, TerminalEventData } from "./progress-stream";
 export { reconcilePendingPayments, type ClaimOutcome, type ReconcileDeps } from "./payment-claims";
-export { pollForReader, READ_TOKEN_HEADERS_DESCRIPTION, ReadTokenHeaders, type ReadAuthDeps } from "./read-auth";
+export { pollForReader, READ_AUTH_ERROR_RESPONSES, READ_TOKEN_HEADERS_DESCRIPTION, ReadTokenHeaders, type ReadAuthDeps } from "./read-auth";
 export { createReadTokens, type ReadTokens } from "./read-token";
+export { pruneSignInNonces, SIGN_IN_HEADER } from "./wallet-sign-in";
 export { readTokenRecoveryMessage } from "./read-token-recovery";
 export { findOptions, findOptionsOfPolls, findPoll, groupOptionsByPoll, insertOptions, insertPoll } from "./repo";
 export { pollsRoutes, type PollsDeps } from "./routes";

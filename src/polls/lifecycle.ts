@@ -20,9 +20,9 @@ import type { Store } from "../db/store";
 /** The final statuses a transition can reach. */
 export type ClosedStatus = "completed" | "expired" | "closed" | "removed";
 
-/** The statuses the API shows for a settled poll (pending and failed polls do not exist outside). */
-export const VISIBLE_STATUSES = ["active", "completed", "expired", "closed", "removed"] as const;
-export type VisibleStatus = (typeof VISIBLE_STATUSES)[number];
+import { VISIBLE_STATUSES, type VisibleStatus } from "./wire";
+
+export { VISIBLE_STATUSES, type VisibleStatus };
 
 /** Statuses after which a poll never takes a vote again. */
 export const FINAL_STATUSES: readonly ClosedStatus[] = ["completed", "expired", "closed", "removed"];

@@ -18,15 +18,14 @@ import type { RouteGuards } from "../http/route-guards";
 import { POLLS_PATH } from "./paths";
 import type { ReadTokens } from "./read-token";
 import { findPoll } from "./repo";
+import { READ_TOKEN_RECOVERY_FIRST_LINE, readTokenRecoveryMessage } from "./read-token-message";
+import { RecoveryBody, RecoveryResponse } from "./wire";
+
+export { readTokenRecoveryMessage };
 
 export const RECOVERY_MAX_AGE_MS = 10 * 60_000;
 export const RECOVERY_MAX_SKEW_MS = 2 * 60_000;
-const FIRST_LINE = "Quali read token recovery";
-
-/** The exact message the paying wallet signs. */
-export function readTokenRecoveryMessage(pollId: string, at: Date = new Date()): string {
-  return `${FIRST_LINE}\nPoll: ${pollId}\nTimestamp: ${at.toISOString()}`;
-}
+const FIRST_LINE = READ_TOKEN_RECOVERY_FIRST_LINE;
 
 export interface ReadTokenRecoveryDeps {
   store: Store;
@@ -34,18 +33,6 @@ export interface ReadTokenRecoveryDeps {
   now: () => Date;
   guards: RouteGuards;
 }
-
-const RecoveryBody = z
-  .strictObject({
-    message: z.string().max(500).openapi({
-      example: "Quali read token recovery\nPoll: 3f0c…\nTimestamp: 2026-11-23T10:00:00.000Z",
-      description: "Exactly three lines: 'Quali read token recovery', 'Poll: <id>', 'Timestamp: <ISO instant within 10 minutes>'.",
-    }),
-    signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte 0x-hex signature").openapi({ example: "0x…" }),
-  })
-  .openapi("ReadTokenRecoveryRequest");
-
-const RecoveryResponse = z.object({ pollId: z.string(), readToken: z.string() }).openapi("ReadTokenRecovery");
 
 const recoveryRoute = (guards: RouteGuards) =>
   createRoute({

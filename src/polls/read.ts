@@ -7,11 +7,13 @@ import { createRouter, type AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
 import { ErrorResponse } from "../http/openapi-shapes";
 import type { RouteGuards } from "../http/route-guards";
-import { STORED_EXPIRY_DESCRIPTION } from "./expiry";
-import { visibleStatus, VISIBLE_STATUSES } from "./lifecycle";
+import { visibleStatus } from "./lifecycle";
 import { POLLS_PATH } from "./paths";
-import { PollRefund, RefundPolicyField, type RefundLookup } from "./refund-view";
+import type { RefundLookup } from "./refund-view";
 import { findOptions, findPoll } from "./repo";
+import { PublicPoll } from "./wire";
+
+export { PublicPoll };
 
 export interface ReadPollDeps {
   store: Store;
@@ -21,30 +23,6 @@ export interface ReadPollDeps {
   /** The refund of the poll's unfilled responses, when one is owed (the payouts feature, wired by the composition root). */
   refunds?: RefundLookup;
 }
-
-export const PublicPoll = z
-  .object({
-    id: z.string().uuid(),
-    url: z.string(),
-    status: z.enum(VISIBLE_STATUSES),
-    question: z.string(),
-    description: z.string().nullable(),
-    moreInfoUrl: z.string().nullable(),
-    mediaUrl: z.string().nullable(),
-    mediaType: z.string().nullable(),
-    layoutType: z.enum(["list", "grid"]),
-    options: z.array(z.object({ id: z.string(), text: z.string(), mediaUrl: z.string().nullable() })),
-    maxResponses: z.number().int(),
-    voteCount: z.number().int(),
-    network: z.string(),
-    expiresAt: z.string().openapi({ description: STORED_EXPIRY_DESCRIPTION }),
-    createdAt: z.string(),
-    completedAt: z.string().nullable(),
-    publicResults: z.boolean().openapi({ description: "Whether the aggregate results are public (no read token needed)." }),
-    refundPolicy: RefundPolicyField,
-    refund: PollRefund.optional(),
-  })
-  .openapi("Poll");
 
 const getPollRoute = (guards: RouteGuards) =>
   createRoute({

@@ -12,9 +12,12 @@ import { BoundedMap } from "../lib/bounded-map";
 import { AGE_BANDS } from "./demographics";
 import { visibleStatus, VISIBLE_STATUSES } from "./lifecycle";
 import { POLLS_PATH } from "./paths";
-import { pollForReader, READ_TOKEN_HEADERS_DESCRIPTION, ReadTokenHeaders, type ReadAuthDeps } from "./read-auth";
-import { PollRefund, type RefundLookup } from "./refund-view";
+import { pollForReader, READ_AUTH_ERROR_RESPONSES, READ_TOKEN_HEADERS_DESCRIPTION, ReadTokenHeaders, type ReadAuthDeps } from "./read-auth";
+import type { RefundLookup } from "./refund-view";
 import { findOptions } from "./repo";
+import { DemographicBucket, PollResults } from "./wire";
+
+export { PollResults };
 
 export interface ResultsDeps extends ReadAuthDeps {
   now: () => Date;
@@ -38,41 +41,6 @@ export function wilsonInterval(k: number, n: number, z = Z_95): [number, number]
 
 const round4 = (value: number) => Math.round(value * 10_000) / 10_000;
 
-const DemographicBucket = z
-  .object({
-    value: z.string().openapi({ example: "DE" }),
-    count: z.number().int(),
-    options: z.array(z.object({ id: z.string(), count: z.number().int() })),
-  })
-  .openapi("DemographicBucket");
-
-export const PollResults = z
-  .object({
-    pollId: z.string(),
-    status: z.enum(VISIBLE_STATUSES),
-    voteCount: z.number().int(),
-    maxResponses: z.number().int(),
-    completedAt: z.string().nullable(),
-    options: z.array(
-      z.object({
-        id: z.string(),
-        text: z.string(),
-        count: z.number().int(),
-        share: z.number().openapi({ description: "count / voteCount (0 when there are no votes), 4 decimals." }),
-        ci95: z.tuple([z.number(), z.number()]).openapi({ description: "95% Wilson score interval of the share, 4 decimals." }),
-      }),
-    ),
-    demographics: z
-      .object({
-        country: z.array(DemographicBucket).openapi({ description: "Per stated country (ISO 3166-1 alpha-2), most votes first." }),
-        ageBand: z.array(DemographicBucket).openapi({ description: `Per stated age band, in the order ${AGE_BANDS.join(", ")}.` }),
-        notStated: z.object({ country: z.number().int(), ageBand: z.number().int() }),
-      })
-      .openapi({ description: "Optional, anonymised voter demographics, broken down per option." }),
-    refund: PollRefund.optional(),
-  })
-  .openapi("PollResults");
-
 const resultsRoute = (guards: RouteGuards) =>
   createRoute({
     method: "get",
@@ -83,8 +51,7 @@ const resultsRoute = (guards: RouteGuards) =>
     request: { params: z.object({ id: z.string() }), headers: ReadTokenHeaders },
     responses: {
       200: { description: "Results", content: { "application/json": { schema: PollResults } } },
-      401: { description: "Missing read token (a private poll)", content: { "application/json": { schema: ErrorResponse } } },
-      403: { description: "Read token does not match this poll", content: { "application/json": { schema: ErrorResponse } } },
+      ...READ_AUTH_ERROR_RESPONSES,
       404: { description: "Poll not found or not settled", content: { "application/json": { schema: ErrorResponse } } },
       503: { description: "Read tokens not configured", content: { "application/json": { schema: ErrorResponse } } },
     },

@@ -6,7 +6,7 @@ import type { WebhookAttemptRow, WebhookDeliveryRow } from "../db/schema";
 import { createRouter, type AppEnv } from "../http/app-env";
 import { ErrorResponse } from "../http/openapi-shapes";
 import type { RouteGuards } from "../http/route-guards";
-import { PollRefund, pollForReader, POLLS_PATH, READ_TOKEN_HEADERS_DESCRIPTION, ReadTokenHeaders, type ReadAuthDeps } from "../polls";
+import { PollRefund, pollForReader, POLLS_PATH, READ_AUTH_ERROR_RESPONSES, READ_TOKEN_HEADERS_DESCRIPTION, ReadTokenHeaders, type ReadAuthDeps } from "../polls";
 import { MAX_ATTEMPTS } from "./dispatch-core";
 import { DELIVERY_HEADER, EVENT_HEADER, POLL_SIGNATURE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "./signing";
 
@@ -73,7 +73,7 @@ export const WebhookBody = z
   .openapi("WebhookPayload");
 
 /** Same schemes as results and votes (src/discovery/openapi.ts names them). */
-const READ_TOKEN_SECURITY: Record<string, string[]>[] = [{ ReadToken: [] }, { ReadTokenBearer: [] }];
+const READ_TOKEN_SECURITY: Record<string, string[]>[] = [{ ReadToken: [] }, { ReadTokenBearer: [] }, { SignInWithX: [] }];
 
 const deliveriesRoute = (guards: RouteGuards) =>
   createRoute({
@@ -89,8 +89,7 @@ const deliveriesRoute = (guards: RouteGuards) =>
     request: { params: z.object({ id: z.string() }), headers: ReadTokenHeaders },
     responses: {
       200: { description: "The deliveries, oldest first", content: { "application/json": { schema: WebhookDeliveries } } },
-      401: { description: "Missing read token", content: { "application/json": { schema: ErrorResponse } } },
-      403: { description: "Read token does not match this poll", content: { "application/json": { schema: ErrorResponse } } },
+      ...READ_AUTH_ERROR_RESPONSES,
       404: { description: "Poll not found or not settled", content: { "application/json": { schema: ErrorResponse } } },
       503: { description: "Read tokens not configured", content: { "application/json": { schema: ErrorResponse } } },
     },
