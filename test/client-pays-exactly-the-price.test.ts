@@ -222,7 +222,8 @@ describe("the typed client against local mode", () => {
       pollIntervalMs: 100,
     });
 
-    await castVotes(created.id, created.optionIds, 100);
+    // The targets are reached while the poll is still active (a poll that completes first answers `completed`).
+    await castVotes(created.id, created.optionIds, 25);
     const reached = await target;
     expect(reached.outcome).toBe("target_reached");
     expect(reached.voteCount).toBeGreaterThanOrEqual(10);
@@ -232,6 +233,7 @@ describe("the typed client against local mode", () => {
     expect(polled[0]).toBe(`/api/v1/polls/${created.id}/events`);
     expect(polled.slice(1).every((path) => path === `/api/v1/polls/${created.id}/results`)).toBe(true);
     expect(polled.length).toBeGreaterThan(2);
+    await castVotes(created.id, created.optionIds, 75, 25);
     expect(await completion).toEqual({ outcome: "completed", status: "completed", voteCount: 100, maxResponses: 100 });
 
     const counts = progress.map((p) => p.voteCount);

@@ -188,7 +188,7 @@ describe("GET /api/v1/polls/{id}/deliveries", () => {
       paths: Record<string, Record<string, { security?: unknown }>>;
       webhooks: Record<string, unknown>;
     };
-    expect(doc.paths["/api/v1/polls/{id}/deliveries"]?.get?.security).toEqual([{ ReadToken: [] }, { ReadTokenBearer: [] }]);
+    expect(doc.paths["/api/v1/polls/{id}/deliveries"]?.get?.security).toEqual([{ ReadToken: [] }, { ReadTokenBearer: [] }, { SignInWithX: [] }]);
     expect(Object.keys(doc.webhooks)).toEqual(["poll.completed", "poll.expired"]);
   });
 });
