@@ -100,6 +100,7 @@ export function composeServices(config: Config, platform: Platform): Services {
             configuredIconUrl: config.payment.resourceIconUrl,
             exampleNetwork: networks[0]?.spec ?? BASE,
             maxExpiryLeadMs: config.polls.maxExpiryLeadMs,
+            refundPolicy: config.refunds.policy,
           }),
           resourcePath: POLLS_PATH,
         })

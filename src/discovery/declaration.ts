@@ -6,6 +6,7 @@
 // not an IP, not localhost. We are stricter on iconUrl (https only), as the contract asks.
 import { z } from "@hono/zod-openapi";
 import { isValidIconUrl, isValidServiceName, sanitizeTags } from "@x402/extensions/bazaar";
+import type { RefundPolicy } from "../config";
 import { type NetworkSpec, type ServiceMetadata, pollPrice, usdcNumber } from "../payment";
 import { DEFAULT_MAX_EXPIRY_LEAD_MS, CreatePollBody, CreatePollResponse, EXAMPLE_MAX_RESPONSES, exampleCreatePollBody } from "../polls";
 
@@ -137,6 +138,13 @@ export interface DiscoveryMetadataOptions {
   maxExpiryLeadMs?: number;
   /** The clock the example's expiresAt is relative to (tests). Default: Date.now. */
   now?: () => number;
+  /** REFUND_POLICY: under 'unfilled' the 402 says that unfilled responses are refunded. */
+  refundPolicy?: RefundPolicy;
+}
+
+/** The 402's resource.description: the service, and the refund policy in force when there is one. */
+export function resourceDescription(refundPolicy: RefundPolicy | undefined): string {
+  return refundPolicy === "unfilled" ? `${SERVICE_DESCRIPTION} Unfilled responses are refunded when a poll ends.` : SERVICE_DESCRIPTION;
 }
 
 /** Everything the payment server needs to describe POST /api/v1/polls in its 402. */
@@ -147,7 +155,7 @@ export function discoveryMetadata(options: DiscoveryMetadataOptions): ServiceMet
   }
   return {
     resourceUrl: options.resourceUrl,
-    description: SERVICE_DESCRIPTION,
+    description: resourceDescription(options.refundPolicy),
     serviceName: SERVICE_NAME,
     tags,
     iconUrl: resourceIconUrl(options.publicBaseUrl, options.configuredIconUrl),
