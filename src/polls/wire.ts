@@ -16,6 +16,8 @@ export const PollRefund = z
   .object({
     status: z.enum(["pending", "sent", "confirmed", "parked"]).openapi({
       description:
+        "Present when the poll ended (expired, closed, removed) without filling up and was created under the refund policy " +
+        "'unfilled': the unfilled responses go back to the address that paid, on the network it paid on, once. " +
         "pending: owed and queued (or waiting for the payout wallet to be funded); sent: broadcast, waiting for its block; " +
         "confirmed: the USDC is back in the paying wallet (txHash); parked: the USDC token refuses transfers to that address " +
         "(the operator retries it once the cause is gone).",
@@ -24,12 +26,7 @@ export const PollRefund = z
     amountUsdc: z.number().openapi({ example: 0.485 }),
     txHash: z.string().nullable().openapi({ description: "The refund's transaction once signed (it never changes afterwards)." }),
   })
-  .openapi("PollRefund", {
-    description:
-      "On GET /api/v1/polls/{id} and /results, present when the poll ended (expired, closed, removed) without filling up and " +
-      "was created under the refund policy 'unfilled': the unfilled responses go back to the address that paid, on the network " +
-      "it paid on, once.",
-  });
+  .openapi("PollRefund");
 
 export const RefundPolicyField = z.enum(["unfilled", "none"]).openapi({
   description:

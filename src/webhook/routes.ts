@@ -64,13 +64,14 @@ export const WebhookBody = z
     resultsUrl: z.string(),
     votesUrl: z.string(),
     readToken: z.string().nullable(),
-    refund: PollRefund.optional().openapi({
-      description:
-        "Beyond the contract (last key): the refund of the unfilled responses when the poll ended without filling up under the " +
-        "refund policy 'unfilled' — status pending and txHash null at this point; GET /api/v1/polls/{id} follows it to confirmed.",
-    }),
+    // No description on this field: metadata set on PollRefund.optional() lands on the shared PollRefund component.
+    refund: PollRefund.optional(),
   })
-  .openapi("WebhookPayload");
+  .openapi("WebhookPayload", {
+    description:
+      "refund (beyond the contract, last key): the refund of the unfilled responses when the poll ended without filling up " +
+      "under the refund policy 'unfilled' — status pending and txHash null at this point; GET /api/v1/polls/{id} follows it to confirmed.",
+  });
 
 /** Same schemes as results and votes (src/discovery/openapi.ts names them). */
 const READ_TOKEN_SECURITY: Record<string, string[]>[] = [{ ReadToken: [] }, { ReadTokenBearer: [] }, { SignInWithX: [] }];
