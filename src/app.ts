@@ -15,6 +15,7 @@ import { createRouter, type AppEnv } from "./http/app-env";
 import { valueOf, type Capability } from "./http/capability";
 import { methodsByPath } from "./http/allowed-methods";
 import { openReads } from "./http/cors";
+import type { RateLimiterFactory } from "./http/rate-limit";
 import { createRouteGuards, type RateLimitSettings } from "./http/route-guards";
 import type { Moderator } from "./moderation";
 import { adminRoutes, type AdminSettings } from "./admin";
@@ -60,6 +61,8 @@ export interface AppDeps {
   clientIp?: (c: Context<AppEnv>) => string | undefined;
   /** Requests per minute of each rate-limit rule (src/http/route-guards.ts); 0 turns a rule off. */
   rateLimits?: Partial<RateLimitSettings>;
+  /** Where rate-limit rules count (default: this process's memory; Workers: the Rate Limiting bindings). */
+  rateLimiter?: RateLimiterFactory;
   /** What /readyz probes (database, chain RPC, facilitator, moderation…). */
   readinessChecks?: readonly ReadinessCheck[];
   /** One structured line per request (off in tests that count log lines). */
@@ -121,7 +124,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   // Reads are open to every origin; a write opens itself on its route (src/http/cors.ts).
   app.use("*", openReads);
-  const guards = createRouteGuards({ clientIp: deps.clientIp ?? (() => undefined), ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}) });
+  const guards = createRouteGuards({
+    clientIp: deps.clientIp ?? (() => undefined),
+    ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
+    ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}),
+  });
   // /openapi.json is generated lazily from every route mounted by then.
   app.route(
     "/",
@@ -187,7 +194,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   );
   app.route("/", pagesRoutes({ staticFiles: deps.staticFiles }));
 
-  app.get("/healthz", (c) => c.json({ status: "ok", mode: deps.mode, ...(deps.payouts ? { payouts: deps.payouts.health() } : {}) }));
+  app.get("/healthz", async (c) => c.json({ status: "ok", mode: deps.mode, ...(deps.payouts ? { payouts: await deps.payouts.health() } : {}) }));
   const readiness = createReadiness(deps.readinessChecks ?? []);
   app.get("/readyz", readiness.handler);
   return app;

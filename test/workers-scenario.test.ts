@@ -350,7 +350,7 @@ describe("on Cloudflare Workers (wrangler dev --local, D1, production mode)", ()
     expect(JSON.parse(delivery!.rawBody)).toMatchObject({ pollId: body.id, status: "expired", voteCount: 2, readToken: body.readToken });
     const poll = await (await fetch(`${base}/api/v1/polls/${body.id}`)).json();
     expect(poll).toMatchObject({ status: "expired", voteCount: 2 });
-    // The refund of the 98 unfilled responses is recorded and queued here too (no transfer runs on Workers yet).
+    // The refund of the 98 unfilled responses is recorded and queued here too (this Worker has no payout key: nothing is sent).
     const refund = { status: "pending", amountAtomic: "490000", amountUsdc: 0.49, txHash: null };
     expect(poll).toMatchObject({ refundPolicy: "unfilled", refund });
     expect(JSON.parse(delivery!.rawBody)).toMatchObject({ refund });

@@ -8,7 +8,6 @@ import { createRouter, type AppEnv } from "../http/app-env";
 import { requestIdOf } from "../http/hardening";
 import type { Logger } from "../http/logger";
 import { ErrorResponse } from "../http/openapi-shapes";
-import { createRateLimiter } from "../http/rate-limit";
 import { rateLimitKeyOfIp } from "../http/client-ip";
 import type { RouteGuards } from "../http/route-guards";
 import { parseLimit } from "../http/pagination";
@@ -77,7 +76,7 @@ export function adminRoutes(deps: AdminDeps): OpenAPIHono<AppEnv> {
   const { store, guards, settings, log } = deps;
   const router = createRouter();
   const reporterKey = reporterKeys(settings.reporterKeySecret);
-  const reportsPerIp = createRateLimiter({
+  const reportsPerIp = guards.rateLimiter({
     name: "reports-per-ip",
     limit: settings.reportsPerIpPerMinute,
     windowMs: 60_000,

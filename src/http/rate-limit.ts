@@ -1,7 +1,8 @@
 // Fixed-window rate limiting in the peers' convention: X-RateLimit-Limit / -Remaining / -Reset (unix
-// seconds) on every limited response, 429 with Retry-After when exhausted. Counters live in memory per
-// instance: no database write per request. Several instances each enforce the limit on their own share
-// of traffic (see docs/operations.md, "Rate limits").
+// seconds) on every limited response, 429 with Retry-After when exhausted. createRateLimiter counts in
+// memory per instance: no database write per request. Several instances each enforce the limit on their
+// own share of traffic (see docs/operations.md, "Rate limits"); a platform with a shared counter plugs it
+// in under the same middleware (RateLimiterFactory; Workers: src/http/rate-limit-workers.ts).
 import type { Context, MiddlewareHandler } from "hono";
 import { BoundedMap } from "../lib/bounded-map";
 import type { AppEnv } from "./app-env";
@@ -26,10 +27,26 @@ interface Window {
   resetAt: number;
 }
 
-export interface RateLimiter {
+/** A key's window after one more hit: allowed or not, requests left (at most), when it ends (ms). */
+export interface HitState {
+  allowed: boolean;
+  remaining: number;
+  resetAt: number;
+}
+
+/** One rule's limiter as routes use it, wherever it counts (this process, or a platform's shared counter). */
+export interface RuleLimiter {
   middleware: MiddlewareHandler<AppEnv>;
+  /** Counts one hit of `key` outside the middleware (a route that answers its own refusal). */
+  count(key: string, at?: number): Promise<HitState>;
+}
+
+/** Builds each rule's limiter: in memory by default; a Worker counts in its Rate Limiting bindings. */
+export type RateLimiterFactory = (rule: RateLimitRule) => RuleLimiter;
+
+export interface RateLimiter extends RuleLimiter {
   /** Counts one hit; returns the window's state after it. */
-  hit(key: string, now?: number): { allowed: boolean; remaining: number; resetAt: number };
+  hit(key: string, now?: number): HitState;
   /** Number of keys currently tracked (bounded by maxKeys). */
   size(): number;
 }
@@ -59,12 +76,20 @@ export function createRateLimiter(rule: RateLimitRule, options: { now?: () => nu
     return { allowed: window.count <= rule.limit, remaining: Math.max(0, rule.limit - window.count), resetAt: window.resetAt };
   };
 
-  const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
+  return { middleware: rateLimitMiddleware(rule, hit, now), count: async (key, at = now()) => hit(key, at), hit, size: () => windows.size };
+}
+
+/**
+ * The rule's middleware over any counter: the headers and the 429 envelope, the same on every platform.
+ * `count` counts one hit of a key and answers the window's state after it.
+ */
+export function rateLimitMiddleware(rule: RateLimitRule, count: (key: string, at: number) => HitState | Promise<HitState>, now: () => number = Date.now): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
     if (rule.limit <= 0) return next();
     const key = rule.key(c);
     if (key === undefined) return next();
     const at = now();
-    const state = hit(key, at);
+    const state = await count(key, at);
     const headers = {
       "x-ratelimit-limit": String(rule.limit),
       "x-ratelimit-remaining": String(state.remaining),
@@ -93,6 +118,4 @@ export function createRateLimiter(rule: RateLimitRule, options: { now?: () => nu
     }
     return next();
   };
-
-  return { middleware, hit, size: () => windows.size };
 }

@@ -9,7 +9,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "./app-env";
 import { rateLimitKeyOfIp } from "./client-ip";
 import { openWriteCors, openWritePreflight } from "./cors";
-import { createRateLimiter } from "./rate-limit";
+import { createRateLimiter, type RateLimiterFactory } from "./rate-limit";
 
 export interface RateLimitSettings {
   perIpPerMinute: number;
@@ -29,20 +29,25 @@ export interface RouteGuards {
   /** A write that browser agents on any origin may call; its path also needs `preflight` (OPTIONS). */
   openToBrowsers: MiddlewareHandler<AppEnv>;
   preflight: MiddlewareHandler<AppEnv>;
+  /** Builds a feature's own rule (reports, payout requests) on the platform's counter, like the guards'. */
+  rateLimiter: RateLimiterFactory;
 }
 
 export function createRouteGuards(options: {
   clientIp: (c: Context<AppEnv>) => string | undefined;
   rateLimits?: Partial<RateLimitSettings>;
+  /** Where the rules count: in this process's memory unless the platform shares a counter (Workers). */
+  rateLimiter?: RateLimiterFactory;
 }): RouteGuards {
   const limits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
+  const createRateLimiterOf: RateLimiterFactory = options.rateLimiter ?? ((rule) => createRateLimiter(rule));
   const ipKey = (c: Context<AppEnv>) => {
     const ip = options.clientIp(c);
     return ip === undefined ? undefined : rateLimitKeyOfIp(ip);
   };
-  const perIp = createRateLimiter({ name: "per-ip", limit: limits.perIpPerMinute, windowMs: 60_000, key: ipKey });
-  const voterWritesPerIp = createRateLimiter({ name: "voter-writes-per-ip", limit: limits.voterWritesPerIpPerMinute, windowMs: 60_000, key: ipKey });
-  const perVoter = createRateLimiter({ name: "per-voter", limit: limits.votesPerVoterPerMinute, windowMs: 60_000, key: (c) => c.get("voterKey") });
+  const perIp = createRateLimiterOf({ name: "per-ip", limit: limits.perIpPerMinute, windowMs: 60_000, key: ipKey });
+  const voterWritesPerIp = createRateLimiterOf({ name: "voter-writes-per-ip", limit: limits.voterWritesPerIpPerMinute, windowMs: 60_000, key: ipKey });
+  const perVoter = createRateLimiterOf({ name: "per-voter", limit: limits.votesPerVoterPerMinute, windowMs: 60_000, key: (c) => c.get("voterKey") });
 
   const countVoter: MiddlewareHandler<AppEnv> = async (c, next) => {
     // The body is cached by Hono, so the route's own validator reads it again for free.
@@ -71,5 +76,6 @@ export function createRouteGuards(options: {
     },
     openToBrowsers: openWriteCors,
     preflight: openWritePreflight,
+    rateLimiter: createRateLimiterOf,
   };
 }

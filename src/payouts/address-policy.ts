@@ -1,7 +1,7 @@
 // Payout addresses that can be paid. Refused when a vote names them (world-id-request and votes), so
 // no reward accrues to an address no transfer could ever reach:
 //   - the zero address; a network's USDC token contract; our own payout wallets and payTo addresses
-//     (static, known at start-up — also on Workers, where payouts do not run);
+//     (static, known at start-up);
 //   - an address the token's own blacklist names (FiatToken `isBlacklisted`), read through a short
 //     cache that fails open: when the chain cannot answer, the vote goes through and the payout job
 //     parks the payout if the token refuses it later.
@@ -35,13 +35,13 @@ export function ownAddresses(sources: OwnAddressSources): Map<string, string> {
   return out;
 }
 
-/** The wallets the configured payout keys control, whether or not payouts run here (Workers: they do not). */
+/** The wallets the configured payout keys control, whether or not their network's payouts run. */
 export function configuredPayoutWallets(settings: Config["payouts"]): string[] {
   const keys = [settings.privateKey, settings.privateKeyBase, settings.privateKeyWorldChain].filter((key): key is string => key !== undefined);
   return keys.map((key) => privateKeyToAccount(key as `0x${string}`).address);
 }
 
-/** Own addresses of a deployment from its configuration alone (no chain): what Workers refuse. */
+/** Own addresses of a deployment from its configuration alone (no chain): what a Worker without payout runners refuses. */
 export function configuredOwnAddresses(config: Config, knownNetworks: readonly NetworkSpec[], paymentNetworks: readonly EnabledNetwork[]): Map<string, string> {
   return ownAddresses({ knownNetworks, payTo: paymentNetworks.map((n) => n.payTo), payoutWallets: configuredPayoutWallets(config.payouts) });
 }

@@ -108,10 +108,13 @@ export interface PayoutJobDeps {
 export interface PayoutWorker {
   readonly networks: readonly PayoutNetwork[];
   readonly thresholdAtomic: bigint;
-  /** Schedules a round on one network (or all); resolves when a round that started after the call ends. */
+  /**
+   * Schedules a round on one network (or all); resolves when a round that started after the call ends (on
+   * Workers: once the network's runner took the request).
+   */
   kick(network?: string): Promise<void>;
-  /** The latest state per network, as /healthz shows it. */
-  health(): Record<string, PayoutHealth>;
+  /** The latest state per network, as /healthz shows it (on Workers, asked of each network's runner). */
+  health(): Record<string, PayoutHealth> | Promise<Record<string, PayoutHealth>>;
   stop(): Promise<void>;
 }
 

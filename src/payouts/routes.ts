@@ -15,7 +15,6 @@ import type { Store } from "../db/store";
 import { createRouter, type AppEnv } from "../http/app-env";
 import { ApiError, errorBody } from "../http/errors";
 import { ErrorResponse } from "../http/openapi-shapes";
-import { createRateLimiter } from "../http/rate-limit";
 import type { RouteGuards } from "../http/route-guards";
 import { EvmAddress } from "../lib/address";
 import { formatUsdc, type NetworkSpec } from "../payment";
@@ -108,7 +107,7 @@ export function payoutsRoutes(deps: PayoutsRoutesDeps): OpenAPIHono<AppEnv> {
   const { store, guards } = deps;
   const router = createRouter();
   const windowMs = PAYOUT_REQUEST_WINDOW_MS;
-  const limiter = createRateLimiter({ name: "voter-payouts", limit: 1, windowMs, key: () => undefined });
+  const limiter = guards.rateLimiter({ name: "voter-payouts", limit: 1, windowMs, key: () => undefined });
   const label = (network: string) => deps.knownNetworks.find((spec) => spec.network === network)?.label ?? network;
 
   router.openapi(publicRewardsRoute(guards.api), async (c) => {
@@ -133,7 +132,7 @@ export function payoutsRoutes(deps: PayoutsRoutesDeps): OpenAPIHono<AppEnv> {
     }
     const signed = body.message !== undefined && body.signature !== undefined;
     if (signed) await verifyPayoutRequestSignature({ address, message: body.message!, signature: body.signature!, now });
-    const limit = limiter.hit(signed ? `${address} signed` : address, now.getTime());
+    const limit = await limiter.count(signed ? `${address} signed` : address, now.getTime());
     if (!limit.allowed) {
       const retryAfter = Math.max(1, Math.ceil((limit.resetAt - now.getTime()) / 1000));
       return c.json(
@@ -173,7 +172,7 @@ export function payoutsRoutes(deps: PayoutsRoutesDeps): OpenAPIHono<AppEnv> {
       const rows = (await Promise.all(created.map((id) => findPayout(store.db, id)))).filter((row) => row !== undefined);
       for (const row of rows) void deps.worker?.kick(row.network);
       const total = rows.reduce((sum, row) => sum + BigInt(row.amount_atomic), 0n);
-      const health = deps.worker?.health() ?? {};
+      const health = (await deps.worker?.health()) ?? {};
       const paused = rows.filter((row) => health[row.network]?.state === "paused").map((row) => label(row.network));
       return c.json(
         {

@@ -1,4 +1,5 @@
-// Which networks pay voters, from which wallet, over which RPC — built once by the Node entry point.
+// Which networks pay voters, from which wallet, over which RPC — built by the entry points (Node once; Workers
+// per isolate and per payout runner).
 //
 // Production: Base and World Chain, each with PAYOUT_PRIVATE_KEY_<NETWORK> or PAYOUT_PRIVATE_KEY and
 // RPC_URL_<NETWORK>; a network without both has payouts off (logged at startup, paused in /healthz),
@@ -116,9 +117,9 @@ export interface NodePayoutAddressPolicyOptions {
 }
 
 /**
- * The vote-time payout address rules on Node: our own addresses (configured keys, the wallets the job
- * pays from — the devnet's too — and payTo), and each paying network's token blacklist through the
- * payout chain's RPC, cached and failing open.
+ * The vote-time payout address rules (Node, and Workers with payout runners): our own addresses
+ * (configured keys, the wallets the job pays from — the devnet's too — and payTo), and each paying
+ * network's token blacklist through the payout chain's RPC, cached and failing open.
  */
 export function nodePayoutAddressPolicy(options: NodePayoutAddressPolicyOptions): PayoutAddressPolicy {
   const { config, knownNetworks, paymentNetworks, worker, log } = options;

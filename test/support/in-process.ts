@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FacilitatorClient } from "@x402/core/server";
 import type { Network, SupportedResponse } from "@x402/core/types";
-import { createApp } from "../../src/app";
+import { createApp, type AppDeps } from "../../src/app";
 import { productionWorldIdVerifier } from "../../src/voting";
 import { composeServices } from "../../src/compose";
 import { loadConfig, type Config } from "../../src/config";
@@ -38,6 +38,8 @@ export interface InProcessOptions {
    */
   facilitator?: boolean;
   now?: () => Date;
+  /** What a platform's entry point adds to createApp's deps (a clientIp, a rate limiter…). */
+  appDeps?: Partial<AppDeps>;
 }
 
 export interface InProcessApp {
@@ -77,7 +79,7 @@ export function inProcessApp(options: InProcessOptions = {}): InProcessApp {
     onWebhookEnqueued: () => {},
     log,
   });
-  const app = createApp({ ...services.appDeps, ...(options.now ? { now: options.now } : {}) });
+  const app = createApp({ ...services.appDeps, ...(options.now ? { now: options.now } : {}), ...options.appDeps });
   const request = async (path: string, init?: RequestInit) => app.request(path, init);
   return {
     request,

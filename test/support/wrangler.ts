@@ -2,9 +2,9 @@
 // migrations on a local database, `wrangler dev --local` (workerd from npm) as a child process, and
 // `wrangler deploy --dry-run` for the bundle. No telemetry, no prompts, logs kept out of $HOME.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import BetterSqlite3 from "better-sqlite3";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -42,11 +42,32 @@ export function runWrangler(args: string[], stateDir: string, timeoutMs = 60_000
   });
 }
 
+/**
+ * This repository's wrangler.toml as wrangler reads it, changed by `change`, written as `dir`/wrangler.json
+ * with its paths made absolute; pass the path as `config` (a Rate Limiting binding's limit, for one, can
+ * only be set in the configuration).
+ */
+export async function writeWranglerConfig(dir: string, change: (config: Record<string, any>) => void): Promise<string> {
+  const { experimental_readRawConfig } = await import("wrangler");
+  const config = structuredClone(experimental_readRawConfig({ config: join(REPO_ROOT, "wrangler.toml") }).rawConfig) as Record<string, any>;
+  const absolute = (path: string) => (isAbsolute(path) ? path : join(REPO_ROOT, path));
+  config.main = absolute(config.main);
+  if (config.assets?.directory) config.assets.directory = absolute(config.assets.directory);
+  for (const database of config.d1_databases ?? []) if (database.migrations_dir) database.migrations_dir = absolute(database.migrations_dir);
+  change(config);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, "wrangler.json");
+  writeFileSync(path, JSON.stringify(config, null, 2));
+  return path;
+}
+
 export interface WranglerDev {
   url: string;
   /** Everything wrangler and the Worker printed so far (console.log of the Worker included). */
   output(): string;
   stop(): Promise<void>;
+  /** SIGKILL to wrangler and its workerd at once, as a crash: nothing gets to finish. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -59,11 +80,14 @@ export async function startWranglerDev(options: {
   stateDir: string;
   vars: Record<string, string>;
   readyTimeoutMs?: number;
+  /** Another configuration file (writeWranglerConfig); default: this repository's wrangler.toml. */
+  config?: string;
 }): Promise<WranglerDev> {
   const { port, stateDir } = options;
   const args = [
     WRANGLER,
     "dev",
+    ...(options.config ? ["--config", options.config] : []),
     "--local",
     "--ip",
     "127.0.0.1",
@@ -112,6 +136,17 @@ export async function startWranglerDev(options: {
     clearTimeout(timer);
   };
 
+  const kill = async () => {
+    if (exited || child.pid === undefined) return;
+    const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      return;
+    }
+    await gone;
+  };
+
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   for (;;) {
@@ -128,7 +163,7 @@ export async function startWranglerDev(options: {
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  return { url, output: () => output, stop };
+  return { url, output: () => output, stop, kill };
 }
 
 /**
@@ -138,14 +173,29 @@ export async function startWranglerDev(options: {
  * the change at its next query.
  */
 export function writeLocalD1(stateDir: string, sql: string, ...parameters: unknown[]): number {
-  const dir = join(stateDir, "v3", "d1", "miniflare-D1DatabaseObject");
-  const files = readdirSync(dir).filter((name) => name.endsWith(".sqlite") && name !== "metadata.sqlite");
-  if (files.length !== 1) throw new Error(`expected one local D1 database in ${dir}, found ${files.join(", ") || "none"}`);
-  const db = new BetterSqlite3(join(dir, files[0]!));
+  const db = new BetterSqlite3(localD1File(stateDir));
   try {
     db.pragma("busy_timeout = 5000");
     return db.prepare(sql).run(...parameters).changes;
   } finally {
     db.close();
   }
+}
+
+/** Reads the local D1 database of a running (or stopped) `wrangler dev` persisted under `stateDir`. */
+export function readLocalD1<T>(stateDir: string, sql: string, ...parameters: unknown[]): T[] {
+  const db = new BetterSqlite3(localD1File(stateDir), { readonly: true });
+  try {
+    db.pragma("busy_timeout = 5000");
+    return db.prepare(sql).all(...parameters) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+function localD1File(stateDir: string): string {
+  const dir = join(stateDir, "v3", "d1", "miniflare-D1DatabaseObject");
+  const files = readdirSync(dir).filter((name) => name.endsWith(".sqlite") && name !== "metadata.sqlite");
+  if (files.length !== 1) throw new Error(`expected one local D1 database in ${dir}, found ${files.join(", ") || "none"}`);
+  return join(dir, files[0]!);
 }
