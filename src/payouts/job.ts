@@ -137,6 +137,19 @@ const DEFAULT_RECEIPT_TIMEOUT_MS = 60_000;
 const DEFAULT_NONCE_REUSE_GRACE_MS = 5 * 60_000;
 const THRESHOLD_CLAIMS_PER_ROUND = 200;
 
+/** A network's health before its first round: active when it has a wallet, else paused as not configured. */
+export function healthBeforeFirstRound(n: PayoutNetwork): Omit<PayoutHealth, "parked"> {
+  return {
+    state: n.chain ? "active" : "paused",
+    ...(n.chain ? {} : { reason: "not_configured" as const, message: n.offReason ?? "No payout wallet for this network." }),
+    wallet: n.chain?.wallet ?? null,
+    walletBalanceAtomic: null,
+    pendingAtomic: "0",
+    gasBalanceWei: null,
+    checkedAt: null,
+  };
+}
+
 export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
   const { store, log } = deps;
   const { db } = store;
@@ -150,17 +163,7 @@ export function createPayoutWorker(deps: PayoutJobDeps): PayoutWorker {
   /** Payout id → when we first saw its nonce used on chain with no receipt for its transaction. */
   const nonceUsedSince = new Map<string, number>();
 
-  for (const n of deps.networks) {
-    healthByNetwork.set(n.network, {
-      state: n.chain ? "active" : "paused",
-      ...(n.chain ? {} : { reason: "not_configured" as const, message: n.offReason ?? "No payout wallet for this network." }),
-      wallet: n.chain?.wallet ?? null,
-      walletBalanceAtomic: null,
-      pendingAtomic: "0",
-      gasBalanceWei: null,
-      checkedAt: null,
-    });
-  }
+  for (const n of deps.networks) healthByNetwork.set(n.network, healthBeforeFirstRound(n));
 
   /** Stores the new health and logs a line when the state or the reason changed. */
   const setHealth = (n: PayoutNetwork, next: Omit<PayoutHealth, "parked">) => {

@@ -9,7 +9,7 @@
 // claimed → signed, one nonce per wallet): an object evicted mid-round can never pay twice.
 import type { DurableObjectId, DurableObjectNamespace, DurableObjectState } from "@cloudflare/workers-types/latest";
 import type { Store } from "../db/store";
-import { createPayoutWorker, type PayoutHealth, type PayoutLog, type PayoutNetwork, type PayoutWorker } from "./job";
+import { createPayoutWorker, healthBeforeFirstRound, type PayoutHealth, type PayoutLog, type PayoutNetwork, type PayoutWorker } from "./job";
 
 /** The Durable Object binding's name in wrangler.toml. */
 export const PAYOUT_RUNNER_BINDING = "PAYOUT_RUNNER";
@@ -176,13 +176,7 @@ export function durableObjectPayouts(options: DurableObjectPayoutsOptions): Payo
     return Object.fromEntries(answers);
   };
   const fallbackHealth = (n: PayoutNetwork, error: string): RunnerHealth => ({
-    state: n.chain ? "active" : "paused",
-    ...(n.chain ? {} : { reason: "not_configured" as const, message: n.offReason ?? "No payout wallet for this network." }),
-    wallet: n.chain?.wallet ?? null,
-    walletBalanceAtomic: null,
-    pendingAtomic: "0",
-    gasBalanceWei: null,
-    checkedAt: null,
+    ...healthBeforeFirstRound(n),
     parked: { count: 0, amountAtomic: "0", oldest: null },
     runner: { kind: "durable_object", lastRoundAt: null, nextRoundAt: null, error },
   });
