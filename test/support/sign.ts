@@ -1,7 +1,7 @@
 // Builds PAYMENT-SIGNATURE headers by hand with the official client, for tests that replay,
 // race or tamper with them.
 import { decodePaymentSignatureHeader, encodePaymentSignatureHeader } from "@x402/core/http";
-import { createWalletClient, http, type Hex } from "viem";
+import { createWalletClient, http, publicActions, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { devAccount, localChain, testUsdcAbi } from "../../src/devnet/chain";
 import type { PaymentPayload, PaymentRequired } from "@x402/core/types";
@@ -47,7 +47,8 @@ export function postPoll(service: LocalService, body: unknown, paymentSignature?
 
 /**
  * Submits the payer's signed EIP-3009 authorization to the token from an unrelated account (dev account 9):
- * someone front-running the facilitator, or a facilitator broadcasting late. Returns the transaction hash.
+ * someone front-running the facilitator, or a facilitator broadcasting late. Returns the transaction hash once
+ * it is mined: anvil answers the send before its automine block lands, so a balance read right after could miss it.
  */
 export async function submitAuthorization(
   chain: { rpcUrl: string; chainId: number; asset: `0x${string}` },
@@ -61,11 +62,14 @@ export async function submitAuthorization(
     account: privateKeyToAccount(devAccount(9).privateKey),
     chain: localChain(chain.chainId, chain.rpcUrl),
     transport: http(chain.rpcUrl),
-  });
-  return wallet.writeContract({
+  }).extend(publicActions);
+  const hash = await wallet.writeContract({
     address: chain.asset,
     abi: testUsdcAbi,
     functionName: "transferWithAuthorization",
     args: [authorization.from, authorization.to, BigInt(authorization.value), BigInt(authorization.validAfter), BigInt(authorization.validBefore), authorization.nonce, signature],
   });
+  const receipt = await wallet.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+  if (receipt.status !== "success") throw new Error(`transferWithAuthorization ${hash} reverted`);
+  return hash;
 }
