@@ -87,7 +87,8 @@ async function nextRoundEnded(poke: () => Promise<unknown>): Promise<RunnerHealt
   await poke();
   return waitUntil(async () => {
     const health = await runnerHealth();
-    return health.runner.lastRoundAt !== null && health.runner.lastRoundAt !== before ? health : undefined;
+    // Ended and its next alarm set: a poke that came in meanwhile may be running another round (no alarm while it runs).
+    return health.runner.lastRoundAt !== null && health.runner.lastRoundAt !== before && health.runner.nextRoundAt !== null ? health : undefined;
   }, "a payout round to end", 60_000);
 }
 
