@@ -17,6 +17,7 @@ import { loadDiscoveryAssets } from "./discovery/assets-node";
 import { productionChainReaders, productionNetworks } from "./enabled-networks";
 import type { AppEnv } from "./http/app-env";
 import { forwardedClientIp } from "./http/client-ip";
+import type { Logger } from "./http/logger";
 import type { Moderator } from "./moderation";
 import { every } from "./node/every";
 import { listen } from "./node/listen";
@@ -35,7 +36,7 @@ export interface StartOptions {
   /** Use this moderator instead of the configured one (tests). */
   moderator?: Moderator;
   now?: () => Date;
-  log?: (message: string) => void;
+  log?: Logger;
 }
 
 export interface RunningServer {
@@ -51,6 +52,8 @@ export interface RunningServer {
   payouts: PayoutWorker;
   /** Decides every open payment claim from the chain now, whatever its age (the timer does it each minute). */
   reconcileNow(): Promise<Record<string, number>>;
+  /** Answers the edge sent again without running the app, and how many it keeps (src/http/replay-edge.ts). */
+  replayStats(): { replayed: number; kept: number };
   close(): Promise<void>;
 }
 
@@ -122,7 +125,10 @@ export async function startServer(initialConfig: Config, options: StartOptions =
     payoutAddresses: nodePayoutAddressPolicy({ config, knownNetworks: services.appDeps.knownNetworks, paymentNetworks: networks, worker: payouts.worker, log }),
     crashPoint: crashPointOf(config),
   });
-  listening.serve((request, bindings) => app.fetch(request, bindings));
+  listening.serve((request, bindings) => app.fetch(request, bindings), {
+    accessLog: (entry) => log("request", entry),
+    now: () => now().getTime(),
+  });
 
   // Expiry makes the status and the webhook happen without a vote; votes check expiry themselves.
   const sweep = async () => {
@@ -163,6 +169,7 @@ export async function startServer(initialConfig: Config, options: StartOptions =
     worldIdStandin: worldId.portal,
     payouts: payouts.worker,
     reconcileNow: () => services.reconcile(now, 0),
+    replayStats: () => listening.replayStats(),
     close,
   };
 }

@@ -50,6 +50,11 @@ export type AccessLog = (entry: Record<string, unknown>) => void;
 
 const SAFE_REQUEST_ID = /^[\w\-=]{1,128}$/;
 
+/** The client's own X-Request-Id when it is short and safe to log, else a fresh one. */
+export function requestIdOrNew(header: string | string[] | undefined, fresh: () => string = randomUUID): string {
+  return typeof header === "string" && SAFE_REQUEST_ID.test(header) ? header : fresh();
+}
+
 /**
  * The one middleware every request goes through first: a request id (a client's own X-Request-Id is
  * kept when it is short and safe), the peers' security headers, a 64 KB body limit with a clear 413
@@ -73,8 +78,7 @@ export function requestEdge(options: { https: boolean; accessLog?: AccessLog }):
 
   return async (c, next) => {
     const started = write ? performance.now() : 0;
-    let id = c.req.header("x-request-id");
-    if (id === undefined || !SAFE_REQUEST_ID.test(id)) id = randomUUID();
+    const id = requestIdOrNew(c.req.header("x-request-id"));
     c.set("requestId", id);
     const sets = security ?? (await securityReady);
     const bag = openHeaderBag(c, sets.everyResponse, id, sets.documentOnly);

@@ -18,6 +18,7 @@ import type { Context, TypedResponse } from "hono";
 import type { JSONParsed } from "hono/utils/types";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "./app-env";
+import { attachReplayOffer, type ReplayTerms } from "./replay";
 
 export interface HeaderBag {
   /** Lower-case names. */
@@ -26,6 +27,8 @@ export interface HeaderBag {
   documentOnly: Readonly<Record<string, string>>;
   /** The response respond() built with these headers (a middleware may still replace it). */
   builtInto: Response | undefined;
+  /** Set by offerReplay(): respond() lets the Node edge send this answer again (src/http/replay.ts). */
+  replay?: ReplayTerms;
 }
 
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
@@ -86,6 +89,8 @@ export function respond(c: Context<AppEnv>, status: ContentfulStatusCode, body: 
   if (!isJsonContentType(headers["content-type"])) copyInto(all, bag.documentOnly);
   const response = new Response(body, { status, headers: all });
   bag.builtInto = response;
+  // A rate limit that counted this request put its headers here: such an answer is never replayed.
+  if (bag.replay && all["x-ratelimit-limit"] === undefined) attachReplayOffer(response, { ...bag.replay, status, headers: all, body });
   return response;
 }
 

@@ -6,6 +6,7 @@ import { createRouter, type AppEnv } from "../http/app-env";
 import { need, type Capability } from "../http/capability";
 import { ApiError } from "../http/errors";
 import { ErrorResponse, PaymentRequiredResponse } from "../http/openapi-shapes";
+import { offerReplay } from "../http/replay";
 import { respond, respondJson, serializeJson, type JsonText } from "../http/response-headers";
 import type { RouteGuards } from "../http/route-guards";
 import { BoundedMap } from "../lib/bounded-map";
@@ -74,6 +75,8 @@ function isDocumentedChallenge(challenge: PaymentRequired): challenge is Payment
 /** Distinct query strings whose answer is kept; a client sending endless new ones only churns it. */
 const QUOTE_CACHE_LIMIT = 2_000;
 const JSON_HEADERS = { "content-type": "application/json" };
+/** A quote depends on its query string alone (the edge may replay it, unless a rate limit counted it). */
+const QUOTE_REPLAY = { vary: [] };
 
 const searchOf = (url: string) => {
   const queryAt = url.indexOf("?");
@@ -87,7 +90,10 @@ export function quoteRoutes(deps: QuoteDeps): OpenAPIHono<AppEnv> {
   const answered = new BoundedMap<string, JsonText<z.infer<typeof QuoteResponse>>>(QUOTE_CACHE_LIMIT);
   const answerKnownQuery: MiddlewareHandler<AppEnv> = async (c, next) => {
     const known = answered.get(searchOf(c.req.url));
-    if (known !== undefined) return respond(c, 200, known, JSON_HEADERS);
+    if (known !== undefined) {
+      offerReplay(c, QUOTE_REPLAY);
+      return respond(c, 200, known, JSON_HEADERS);
+    }
     await next();
   };
 
@@ -122,6 +128,7 @@ export function quoteRoutes(deps: QuoteDeps): OpenAPIHono<AppEnv> {
     };
     const json = serializeJson(quote);
     answered.set(searchOf(c.req.url), json);
+    offerReplay(c, QUOTE_REPLAY);
     return respondJson(c, 200, json);
   });
   return router;

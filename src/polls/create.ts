@@ -23,6 +23,7 @@ import { need, valueOf, type Capability } from "../http/capability";
 import { ApiError, errorBody, errorResponse } from "../http/errors";
 import type { Logger } from "../http/logger";
 import { ErrorResponse, PaymentRequiredResponse } from "../http/openapi-shapes";
+import { offerReplay } from "../http/replay";
 import { respond } from "../http/response-headers";
 import type { RouteGuards } from "../http/route-guards";
 import { validationError } from "../http/validation";
@@ -205,6 +206,15 @@ function challengeResponse(c: Context, challenge: Challenge, error?: string) {
   return c.json(body, 402, { "PAYMENT-REQUIRED": encodePaymentRequiredHeader(body), "Cache-Control": "no-store" });
 }
 
+/** What an unpaid probe's 402 depends on besides the body: the content type, and that no payment came with it. */
+const PROBE_VARIES = ["content-type", "payment-signature", "x-payment"] as const;
+
+/** The 402 of an unpaid probe: the same body (and headers) gets the same bytes until `untilMs`, so the edge may replay it. */
+function probeChallenge(c: Context, challenge: Challenge, untilMs?: number) {
+  offerReplay(c, { vary: PROBE_VARIES, ...(untilMs !== undefined ? { untilMs } : {}) });
+  return challengeResponse(c, challenge);
+}
+
 function createPollGate(deps: CreatePollDeps): MiddlewareHandler<CreateEnv> {
   const pricedBodies = new BoundedMap<string, PricedBody>(PRICED_BODY_LIMIT);
   return async (c, next) => {
@@ -225,14 +235,14 @@ function createPollGate(deps: CreatePollDeps): MiddlewareHandler<CreateEnv> {
       if (!paymentHeader) {
         const known = pricedBodies.get(text);
         if (known && known.expiresAtMs > deps.now().getTime() + MIN_EXPIRY_LEAD_MS && JSON_CONTENT_TYPE.test(c.req.header("content-type") ?? "")) {
-          return challengeResponse(c, await payments.challenge(known.maxResponses));
+          return probeChallenge(c, await payments.challenge(known.maxResponses), known.expiresAtMs - MIN_EXPIRY_LEAD_MS);
         }
       }
       const rawBody = parseJsonBody(c, text);
 
       if (rawBody === undefined) {
         // Crawlers probe with a bare POST: answer the challenge at the minimum price.
-        if (!paymentHeader) return challengeResponse(c, await payments.challenge(MIN_RESPONSES));
+        if (!paymentHeader) return probeChallenge(c, await payments.challenge(MIN_RESPONSES));
         throw new ApiError(400, "validation_error", "The request body is required: send the poll as JSON.");
       }
       const parsed = CreatePollBody.safeParse(rawBody);
@@ -244,7 +254,7 @@ function createPollGate(deps: CreatePollDeps): MiddlewareHandler<CreateEnv> {
         if (text.length <= PRICED_BODY_MAX_CHARS) {
           pricedBodies.set(text, { maxResponses: input.maxResponses, expiresAtMs: Date.parse(input.expiresAt) });
         }
-        return challengeResponse(c, challenge);
+        return probeChallenge(c, challenge, Date.parse(input.expiresAt) - MIN_EXPIRY_LEAD_MS);
       }
 
       // Before anything reaches the facilitator: a payload we can read (only exact EIP-3009

@@ -1,0 +1,147 @@
+// The Node edge replays answers the app offered (the unpaid 402 probe, the quote) without running the app
+// (src/http/replay-edge.ts). The promises: a replay is the app's answer byte for byte except its own
+// request id; every replay still gets its access line; a replay never stands in for a request that
+// differs (another body byte, another media type, a payment, another query, HEAD); and a rate limit
+// cannot be dodged through it (an answer a limit counted is never replayed). challenge-reuse-never-stale
+// covers the 402's time rule through the same edge.
+import { request as httpRequest } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pollBody, startLocalService, type LocalService } from "./support/harness";
+
+interface RawAnswer {
+  status: number;
+  /** Header lines as sent, in order, without the ones node writes itself and the request id. */
+  headers: string[];
+  requestId: string | undefined;
+  body: string;
+}
+
+const NODE_WRITTEN = new Set(["date", "connection", "keep-alive", "content-length", "transfer-encoding"]);
+
+function raw(base: string, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(new URL(path, base), { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => {
+        const lines: string[] = [];
+        let requestId: string | undefined;
+        for (let i = 0; i < res.rawHeaders.length; i += 2) {
+          const name = res.rawHeaders[i]!.toLowerCase();
+          if (name === "x-request-id") requestId = res.rawHeaders[i + 1];
+          else if (!NODE_WRITTEN.has(name)) lines.push(`${name}: ${res.rawHeaders[i + 1]}`);
+        }
+        resolve({ status: res.statusCode ?? 0, headers: lines, requestId, body: Buffer.concat(chunks).toString("utf8") });
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+describe("replayed answers (rate limits off, as for a busy discovery probe)", () => {
+  let service: LocalService;
+  const accessLines: Record<string, unknown>[] = [];
+
+  beforeAll(async () => {
+    service = await startLocalService(
+      { RATE_LIMIT_PER_MINUTE: "0" },
+      { log: (message, fields) => void (message === "request" && fields ? accessLines.push(fields) : undefined) },
+    );
+  });
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  const post = (body: string, headers: Record<string, string> = {}) =>
+    raw(service.url, "POST", "/api/v1/polls", { "content-type": "application/json", ...headers }, body);
+
+  it("the quote, replayed, is the app's answer byte for byte, with a request id of its own and its access line", async () => {
+    const path = "/api/v1/quote?maxResponses=700";
+    const before = service.replayStats().replayed;
+    const fromApp = await raw(service.url, "GET", path);
+    expect(fromApp.status).toBe(200);
+    const replays = [await raw(service.url, "GET", path), await raw(service.url, "GET", path, { "x-request-id": "agent-trace-42" })];
+    expect(service.replayStats().replayed).toBe(before + 2);
+    for (const replay of replays) {
+      expect(replay.status).toBe(fromApp.status);
+      expect(replay.headers).toEqual(fromApp.headers);
+      expect(replay.body).toBe(fromApp.body);
+    }
+    expect(replays[0]!.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(replays[0]!.requestId).not.toBe(fromApp.requestId);
+    expect(replays[1]!.requestId).toBe("agent-trace-42");
+    for (const replay of replays) {
+      expect(accessLines).toContainEqual(expect.objectContaining({ requestId: replay.requestId, method: "GET", path: "/api/v1/quote", status: 200 }));
+    }
+  });
+
+  it("the unpaid 402, replayed, is the app's answer byte for byte (once the edge has read that body)", async () => {
+    const body = JSON.stringify(pollBody({ maxResponses: 450 }));
+    const before = service.replayStats().replayed;
+    // The route's first offer teaches the edge to read such bodies; the next is kept; then replayed.
+    const fromApp = [await post(body), await post(body)];
+    const replay = await post(body);
+    expect(service.replayStats().replayed).toBe(before + 1);
+    expect(fromApp[0]!.status).toBe(402);
+    for (const answer of [fromApp[1]!, replay]) {
+      expect(answer.status).toBe(402);
+      expect(answer.headers).toEqual(fromApp[0]!.headers);
+      expect(answer.body).toBe(fromApp[0]!.body);
+    }
+    expect(replay.headers.some((line) => line.startsWith("payment-required: "))).toBe(true);
+    expect(new Set([fromApp[0]!.requestId, fromApp[1]!.requestId, replay.requestId]).size).toBe(3);
+  });
+
+  it("never stands in for a request that differs: a body byte, the media type, a payment, the query, HEAD", async () => {
+    const body = JSON.stringify(pollBody({ maxResponses: 500 }));
+    await post(body);
+    await post(body);
+    expect((await post(body)).status).toBe(402);
+    const replayed = service.replayStats().replayed;
+
+    const otherBody = await post(body.replace("Which name is clearer?", "Which name is clearer!"));
+    expect(otherBody.status).toBe(402);
+    const asText = await post(body, { "content-type": "text/plain" });
+    expect(asText.status).toBe(415);
+    const withPayment = await post(body, { "payment-signature": "not-a-payment" });
+    expect(withPayment.status).toBe(402);
+    expect(JSON.parse(withPayment.body)).toMatchObject({ error: "invalid_payment_payload" });
+    const withLegacyPayment = await post(body, { "x-payment": "not-a-payment" });
+    expect(JSON.parse(withLegacyPayment.body)).toMatchObject({ error: "invalid_payment_payload" });
+
+    await raw(service.url, "GET", "/api/v1/quote?maxResponses=800");
+    await raw(service.url, "GET", "/api/v1/quote?maxResponses=800");
+    const afterQuote = service.replayStats().replayed;
+    const otherQuery = await raw(service.url, "GET", "/api/v1/quote?maxResponses=801");
+    expect(JSON.parse(otherQuery.body)).toMatchObject({ maxResponses: 801 });
+    const head = await raw(service.url, "HEAD", "/api/v1/quote?maxResponses=800");
+    expect(head.status).toBe(200);
+    expect(head.body).toBe("");
+    const badQuery = await raw(service.url, "GET", "/api/v1/quote?maxResponses=800&maxResponses=900");
+    expect(badQuery.status).toBe(400);
+
+    // None of these was a replay: only the second quote of 800 was.
+    expect(service.replayStats().replayed).toBe(afterQuote);
+    expect(afterQuote).toBe(replayed + 1);
+  });
+});
+
+describe("rateLimitDodgedByReplay", () => {
+  let service: LocalService;
+
+  beforeAll(async () => {
+    service = await startLocalService({ RATE_LIMIT_PER_MINUTE: "3" });
+  });
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  it("a quote a rate limit counted is never replayed: the 4th in the minute is refused", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await raw(service.url, "GET", "/api/v1/quote?maxResponses=100")).status);
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    expect(service.replayStats()).toEqual({ replayed: 0, kept: 0 });
+  });
+});
