@@ -21,6 +21,8 @@ import {
   paymentIdentifierResourceServerExtension,
 } from "@x402/extensions/payment-identifier";
 import { pollPrice, usdcNumber } from "../src/payment/pricing";
+import type { NetworkId } from "../src/payment/networks";
+import { spendCapNotice } from "../src/payment/spend-caps";
 import { serveBenchChild } from "./lib/serve-child";
 
 export interface StockServerInput {
@@ -113,6 +115,12 @@ app.get("/api/v1/quote", async (c) => {
   const header = result.type === "payment-error" ? result.response.headers["PAYMENT-REQUIRED"] : undefined;
   if (!header) return c.json({ error: { code: "internal_error", message: `no challenge (${result.type})` } }, 500);
   const price = pollPrice(maxResponses);
+  // Above a stock client's $1 cap the job's quote says which setting lifts it (issue 20): so does this one.
+  const notice = spendCapNotice(price.costAtomic, serviceChallenge.accepts.map((accept) => ({
+    network: accept.network as NetworkId,
+    usdc: { address: accept.asset as `0x${string}`, name: String(accept.extra?.name), version: String(accept.extra?.version), decimals: 6 as const },
+  })));
+  const paymentRequired = decodePaymentRequiredHeader(header);
   return c.json({
     maxResponses,
     costUsdc: usdcNumber(price.costAtomic),
@@ -120,7 +128,7 @@ app.get("/api/v1/quote", async (c) => {
     rewardPoolUsdc: usdcNumber(price.rewardPoolAtomic),
     qualiFeeUsdc: usdcNumber(price.feeAtomic),
     x402Version: 2,
-    paymentRequired: decodePaymentRequiredHeader(header),
+    paymentRequired: notice === undefined ? paymentRequired : { ...paymentRequired, error: notice },
   });
 });
 
