@@ -51,6 +51,9 @@ import type { VoteCeilingInput } from "./vote-ceiling-server";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+/** Slices of ours against its same-bytes ceiling, interleaved with the ceiling's (BENCH_ANCHOR_ROUNDS). */
+const ANCHOR_ROUNDS = Math.max(1, Math.round(Number(process.env.BENCH_ANCHOR_ROUNDS ?? 3)));
+const SLICE_SECONDS = Math.max(2, Math.round(DURATION / 2));
 const WARMUP = Math.max(1, Math.min(3, Math.round(DURATION / 4)));
 const VOTES = Number(process.env.BENCH_VOTES ?? 10_000);
 const PAID = Number(process.env.BENCH_PAID ?? 40);
@@ -96,9 +99,12 @@ interface ServiceReady {
 /** ours / one anchor: throughput, and CPU per request the other way round (anchor's / ours). */
 interface VsAnchor {
   kind: AnchorKind;
+  /** ours ÷ anchor throughput; against the same-bytes ceiling, the median of the interleaved rounds. */
   rps: number;
   cpu: number | null;
   target: number;
+  /** Each round's throughput ratio, when ours ran in interleaved slices. */
+  rounds?: number[];
 }
 
 interface Row {
@@ -144,7 +150,10 @@ function vsAnchor(key: Key, kind: AnchorKind, ours: { rps: number; cpuUsPerReque
   return { kind, rps: anchor.rps > 0 ? ours.rps / anchor.rps : NaN, cpu, target: ANCHOR_TARGETS[key]?.[kind] ?? NaN };
 }
 
-const vsAnchorsText = (vs: readonly VsAnchor[]) => vs.map((v) => `${fmt(v.rps, 2)}× ${ANCHOR_NAME[v.kind]} (CPU ${fmt(v.cpu, 2)}×)`).join(", ");
+const vsAnchorsText = (vs: readonly VsAnchor[]) =>
+  vs
+    .map((v) => `${fmt(v.rps, 2)}× ${ANCHOR_NAME[v.kind]}${v.rounds ? ` (median of ${v.rounds.map((r) => fmt(r, 2)).join(", ")})` : ""} (CPU ${fmt(v.cpu, 2)}×)`)
+    .join(", ");
 const anchorTargetText = (vs: readonly VsAnchor[]) => vs.map((v) => `≥ ${v.target}× ${ANCHOR_NAME[v.kind]}`).join(", ");
 const loadString = () => loadavg().map((l) => l.toFixed(2)).join(" ");
 
@@ -438,24 +447,31 @@ async function main(): Promise<void> {
   service = await startService("B", { RATE_LIMIT_PER_MINUTE: "0" });
   const urlB = service.ready.url;
   type Measured = Awaited<ReturnType<typeof measured>> & { runs?: number[] };
-  /** One anchor's runs before and after ours as one: mean throughput and CPU, the worse latency, every status. */
-  const bracketed = (first: Measured, second: Measured): Measured => {
-    const statuses: Record<string, number> = { ...first.statuses };
-    for (const [status, count] of Object.entries(second.statuses)) statuses[status] = (statuses[status] ?? 0) + count;
+  /** Several runs of one server as one: mean throughput and CPU, the worse latency, every status. */
+  const combined = (runs: readonly Measured[]): Measured => {
+    const statuses: Record<string, number> = {};
+    for (const run of runs) for (const [status, count] of Object.entries(run.statuses)) statuses[status] = (statuses[status] ?? 0) + count;
+    const mean = (pick: (run: Measured) => number) => runs.reduce((sum, run) => sum + pick(run), 0) / runs.length;
+    const worst = (pick: (run: Measured) => number) => Math.max(...runs.map(pick));
     return {
-      ...first,
-      seconds: first.seconds + second.seconds,
-      requests: first.requests + second.requests,
-      rps: (first.rps + second.rps) / 2,
-      cpuUsPerRequest: (first.cpuUsPerRequest + second.cpuUsPerRequest) / 2,
-      p50Ms: Math.max(first.p50Ms, second.p50Ms),
-      p99Ms: Math.max(first.p99Ms, second.p99Ms),
-      maxMs: Math.max(first.maxMs, second.maxMs),
-      errors: first.errors + second.errors,
+      ...runs[0]!,
+      seconds: runs.reduce((sum, run) => sum + run.seconds, 0),
+      requests: runs.reduce((sum, run) => sum + run.requests, 0),
+      rps: mean((run) => run.rps),
+      cpuUsPerRequest: mean((run) => run.cpuUsPerRequest),
+      p50Ms: worst((run) => run.p50Ms),
+      p99Ms: worst((run) => run.p99Ms),
+      maxMs: worst((run) => run.maxMs),
+      errors: runs.reduce((sum, run) => sum + run.errors, 0),
       statuses,
-      peakRssMb: Math.max(first.peakRssMb, second.peakRssMb),
-      runs: [first.rps, second.rps],
+      peakRssMb: worst((run) => run.peakRssMb),
+      runs: runs.map((run) => run.rps),
     };
+  };
+  const median = (values: readonly number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
   };
   const throughput = async (
     key: Key,
@@ -490,14 +506,40 @@ async function main(): Promise<void> {
         env: "",
         details: { statuses: result.statuses, maxMs: result.maxMs, ...(result.runs ? { runs: result.runs } : {}), ...anchor.details },
       });
-      log(`${anchor.scenario}: ${fmt(result.rps, 0)} req/s${result.runs ? ` (mean of ${result.runs.map((rps) => fmt(rps, 0)).join(" before and ")} after ours)` : ""}, ${fmt(result.cpuUsPerRequest, 0)} µs CPU/req, p50 ${fmt(result.p50Ms, 2)} ms, p99 ${fmt(result.p99Ms, 2)} ms, statuses ${JSON.stringify(result.statuses)}, RSS ${fmt(result.peakRssMb, 0)} MB`);
+      log(`${anchor.scenario}: ${fmt(result.rps, 0)} req/s${result.runs ? ` (mean of slices ${result.runs.map((rps) => fmt(rps, 0)).join(", ")})` : ""}, ${fmt(result.cpuUsPerRequest, 0)} µs CPU/req, p50 ${fmt(result.p50Ms, 2)} ms, p99 ${fmt(result.p99Ms, 2)} ms, statuses ${JSON.stringify(result.statuses)}, RSS ${fmt(result.peakRssMb, 0)} MB`);
       return result;
     };
-    // The ceiling (same bytes) runs right before and right after ours, and counts as the mean of both: on a
-    // shared machine the speed drifts within a minute, and a bracket cancels a steady drift.
-    const beforeRun = anchors.before ? await runOn(anchors.before.server) : undefined;
-    const result = await runOn({ url: urlB, pid: service.pid }, { child: service, name: key });
-    const before = anchors.before && beforeRun ? anchorRow(anchors.before, bracketed(beforeRun, await runOn(anchors.before.server))) : undefined;
+    // Against its ceiling (same bytes) ours runs in ANCHOR_ROUNDS slices interleaved with the ceiling's
+    // (C O C O … C, half the scenario's duration each): on a shared machine the speed drifts within a
+    // minute, and each slice of ours is compared with the ceiling's slices on both sides of it. The ratio is
+    // the median over the rounds; the rows show the slices combined.
+    let result: Measured;
+    let before: Measured | undefined;
+    let roundRatios: { rps: number[]; cpu: number[] } | undefined;
+    if (anchors.before) {
+      const ceiling = anchors.before.server;
+      const ours = { url: urlB, pid: service.pid };
+      const slice = async (server: { url: string; pid: number }, profile?: { child: Child<{ pid: number }>; name: string }) =>
+        measured(server.pid, { ...spec, url: server.url, connections, durationSeconds: SLICE_SECONDS }, profile);
+      await warm({ ...spec, url: ceiling.url, connections, durationSeconds: DURATION });
+      await warm({ ...spec, url: ours.url, connections, durationSeconds: DURATION });
+      const ceilingRuns = [await slice(ceiling)];
+      const ourRuns: Measured[] = [];
+      for (let round = 0; round < ANCHOR_ROUNDS; round++) {
+        ourRuns.push(await slice(ours, round === 0 ? { child: service, name: key } : undefined));
+        ceilingRuns.push(await slice(ceiling));
+      }
+      roundRatios = { rps: [], cpu: [] };
+      for (const [round, run] of ourRuns.entries()) {
+        const around = [ceilingRuns[round]!, ceilingRuns[round + 1]!];
+        roundRatios.rps.push(run.rps / ((around[0]!.rps + around[1]!.rps) / 2));
+        roundRatios.cpu.push((around[0]!.cpuUsPerRequest + around[1]!.cpuUsPerRequest) / 2 / run.cpuUsPerRequest);
+      }
+      result = combined(ourRuns);
+      before = anchorRow(anchors.before, combined(ceilingRuns));
+    } else {
+      result = await runOn({ url: urlB, pid: service.pid }, { child: service, name: key });
+    }
     const ratio = result.rps / baselineRps(connections);
     rows.push({
       key,
@@ -521,7 +563,9 @@ async function main(): Promise<void> {
     log(`${scenario}: ${fmt(result.rps, 0)} req/s (${fmt(ratio, 2)}× baseline), ${fmt(result.cpuUsPerRequest, 0)} µs CPU/req, p50 ${fmt(result.p50Ms, 2)} ms, p99 ${fmt(result.p99Ms, 2)} ms, statuses ${JSON.stringify(result.statuses)}, RSS ${fmt(result.peakRssMb, 0)} MB`);
     const after = anchors.after ? anchorRow(anchors.after, await runOn(anchors.after.server)) : undefined;
     const vs: VsAnchor[] = [];
-    if (anchors.before && before) vs.push(vsAnchor(key, anchors.before.kind, result, before));
+    if (anchors.before && before && roundRatios) {
+      vs.push({ ...vsAnchor(key, anchors.before.kind, result, before), rps: median(roundRatios.rps), cpu: median(roundRatios.cpu), rounds: roundRatios.rps });
+    }
     if (anchors.after && after) vs.push(vsAnchor(key, anchors.after.kind, result, after));
     if (vs.length > 0) {
       row.vsAnchors = vs;
