@@ -12,11 +12,12 @@ const FLUSH_AT_BYTES = 64 * 1024;
 
 /**
  * Lines to stdout, gathered and written together: at most FLUSH_AFTER_MS after the first pending line,
- * or as soon as FLUSH_AT_BYTES are pending. Stdout to a file or a pipe is a synchronous write in Node,
- * and under load a write per turn of the event loop cost more than building the lines. Each line is
+ * or as soon as FLUSH_AT_BYTES are pending. Stdout to a file is a synchronous write in Node (a pipe too,
+ * until it is full), and under load a write per turn of the event loop cost more than building the lines. Each line is
  * encoded into a byte buffer as it comes, so no line string outlives its call: strings kept pending
  * survived young collections and showed up as GC time on every request. Whatever is pending is written
- * before the process exits; a SIGKILL can lose at most the last FLUSH_AFTER_MS of lines.
+ * before the process exits on its own; process.exit() while a full pipe still holds earlier batches, or a
+ * SIGKILL, can lose the last lines.
  */
 export function bufferedStdout(): ((line: string) => void) & { flush(): void } {
   let buffer = Buffer.allocUnsafe(FLUSH_AT_BYTES);
@@ -32,6 +33,9 @@ export function bufferedStdout(): ((line: string) => void) & { flush(): void } {
     used = 0;
     process.stdout.write(chunk);
   };
+  // A pipe is written asynchronously once it is full, and nothing asynchronous runs after "exit": flush
+  // while the event loop still runs (it then waits for the write), and again at "exit" for process.exit().
+  process.on("beforeExit", flush);
   process.on("exit", flush);
   const write = (line: string) => {
     // UTF-8 needs at most 3 bytes per UTF-16 unit; +1 for the newline.
