@@ -21,6 +21,7 @@
 //   BENCH_NODE_OPTIONS="--expose-gc"   extra node flags for the service process (experiments)
 //   BENCH_PROFILE=1                     CPU-profile the service during each measured window; the
 //                                       profiles (<scenario>.cpuprofile) are kept in the work folder
+//   BENCH_ANCHOR_ROUNDS=3               rounds of ours interleaved with its same-bytes ceiling (402, quote)
 //
 // Phases: (0) baseline; (A) the service with default rate limits, except the two that exist for many
 // clients and would throttle one load generator sending every vote from one IP (the per-IP ceiling on voter
