@@ -78,7 +78,8 @@ describe("results page in Chromium", () => {
         const row = page.locator(`#chart .chart-row[data-option-id="${option.id}"]`);
         const text = await row.innerText();
         expect(text).toContain(option.text);
-        expect(text).toContain(`${Math.round(option.share * 100)}%`);
+        // As the page writes a share: one decimal under 10% (9.0%), whole percents above.
+        expect(text).toContain(`${(option.share * 100).toFixed(option.share > 0 && option.share < 0.1 ? 1 : 0)}%`);
         expect(text).toContain(`${option.count} votes`);
         expect(text).toMatch(/95% interval: \d+(\.\d)?% – \d+(\.\d)?%/);
         // The bar and the whisker are drawn where the numbers say.
