@@ -5,6 +5,7 @@
 // cannot be dodged through it (an answer a limit counted is never replayed). challenge-reuse-never-stale
 // covers the 402's time rule through the same edge.
 import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pollBody, startLocalService, type LocalService } from "./support/harness";
 
@@ -125,6 +126,41 @@ describe("replayed answers (rate limits off, as for a busy discovery probe)", ()
     // None of these was a replay: only the second quote of 800 was.
     expect(service.replayStats().replayed).toBe(afterQuote);
     expect(afterQuote).toBe(replayed + 1);
+  });
+
+  it("hands on what it cannot key (a chunked body, a body over 8 KB, a GET with a body) and survives an aborted upload", async () => {
+    const body = JSON.stringify(pollBody({ maxResponses: 550 }));
+    await post(body);
+    await post(body);
+    expect((await post(body)).status).toBe(402);
+    const replayed = service.replayStats().replayed;
+
+    // The same bytes, chunked: answered by the app (the same 402), not replayed.
+    const chunked = await raw(service.url, "POST", "/api/v1/polls", { "content-type": "application/json", "transfer-encoding": "chunked" }, body);
+    expect(chunked.status).toBe(402);
+    // Over the edge's 8 KB: the app validates it and answers the envelope.
+    const big = await post(JSON.stringify(pollBody({ maxResponses: 550, description: "d".repeat(9_000) })));
+    expect(big.status).toBe(400);
+    expect(JSON.parse(big.body)).toMatchObject({ error: { code: "validation_error", param: "description" } });
+    // A GET with a body is the app's to answer, and is not kept for the GETs without one.
+    await raw(service.url, "GET", "/api/v1/quote?maxResponses=850");
+    const getWithBody = await raw(service.url, "GET", "/api/v1/quote?maxResponses=850", { "content-type": "text/plain", "content-length": "7" }, "ignored");
+    expect(getWithBody.status).toBe(200);
+    expect(service.replayStats().replayed).toBe(replayed);
+
+    // Headers announcing 300 bytes, 10 sent, then the connection drops: nothing answered, nothing broken.
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(new URL(service.url).port), "127.0.0.1", () => {
+        socket.write('POST /api/v1/polls HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 300\r\n\r\n{"question');
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 100);
+      });
+      socket.on("error", reject);
+    });
+    expect((await post(body)).status).toBe(402);
+    expect(service.replayStats().replayed).toBe(replayed + 1);
   });
 });
 

@@ -45,6 +45,11 @@ const pathOf = (url: string) => {
   return queryAt === -1 ? url : url.slice(0, queryAt);
 };
 
+const withoutBody = (incoming: IncomingMessage) => {
+  const length = incoming.headers["content-length"];
+  return incoming.headers["transfer-encoding"] === undefined && (length === undefined || length === "0");
+};
+
 /** Same key ⇔ same method, URL, values of the varying headers (absent is its own value) and body bytes. */
 function keyOf(incoming: IncomingMessage, vary: readonly string[], body: Buffer | undefined): string {
   let key = `${incoming.method} ${incoming.url}`;
@@ -93,13 +98,13 @@ export function createReplayEdge(options: { accessLog?: AccessLog; now?: () => n
       const vary = varyByRoute.get(`${method} ${pathOf(incoming.url ?? "/")}`);
       if (vary === undefined) return next(incoming, outgoing);
       const started = write ? performance.now() : 0;
-      const chunked = incoming.headers["transfer-encoding"] !== undefined;
-      const length = incoming.headers["content-length"];
       if (method === "GET") {
         // A GET with a body is not what was offered: the app decides.
-        if (chunked || (length !== undefined && length !== "0")) return next(incoming, outgoing);
+        if (!withoutBody(incoming)) return next(incoming, outgoing);
         return answerOrPass(incoming, outgoing, next, vary, undefined, started);
       }
+      const chunked = incoming.headers["transfer-encoding"] !== undefined;
+      const length = incoming.headers["content-length"];
       const size = length === undefined ? Number.NaN : Number(length);
       if (chunked || !(size >= 0 && size <= MAX_KEYED_BODY_BYTES)) return next(incoming, outgoing);
       if (size === 0) return answerOrPass(incoming, outgoing, next, vary, Buffer.alloc(0), started);
@@ -128,8 +133,10 @@ export function createReplayEdge(options: { accessLog?: AccessLog; now?: () => n
       const known = varyByRoute.get(route);
       if (known === undefined || known.join("\n") !== offer.vary.join("\n")) varyByRoute.set(route, offer.vary);
       const body = readBodies.get(incoming);
-      // A POST the edge did not read (the route's first offer) cannot be keyed: the next one will be.
+      // A POST the edge did not read (the route's first offer) cannot be keyed: the next one will be. A GET
+      // that came with a body is never looked up, so it is not kept either.
       if (method === "POST" && body === undefined) return;
+      if (method === "GET" && !withoutBody(incoming)) return;
       if (method !== "GET" && method !== "POST") return;
       const bytes = Buffer.from(offer.body, "utf8");
       const headers: Record<string, string> = {};
