@@ -28,8 +28,7 @@
 // Writes bench/workers-results.json (both sides, load averages, machine).
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -44,6 +43,8 @@ import { cpuMsOf } from "./lib/processes";
 import { seedFeedPolls, seedVotes } from "./lib/seed";
 import { voteCounters } from "./lib/vote-check";
 import { forEachLimit } from "./lib/voters";
+import { freePort } from "../test/support/ports";
+import { wranglerEnv } from "../test/support/wrangler";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
@@ -125,18 +126,6 @@ function figuresOf(result: LoadResult, cpuUsPerRequest: number | null): Figures 
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((done, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => done(port));
-    });
-  });
-}
-
 // ---- processes this script starts (each in its own process group, all stopped on exit) ----
 
 const groups = new Set<ChildProcess>();
@@ -203,20 +192,7 @@ function groupMembers(pgid: number): Map<number, string> {
   return members;
 }
 
-// ---- wrangler (as test/support/wrangler.ts runs it: offline, no metrics, no prompts) ----
-
-function wranglerEnv(stateDir: string): NodeJS.ProcessEnv {
-  mkdirSync(join(stateDir, "logs"), { recursive: true });
-  return {
-    ...process.env,
-    CI: "true",
-    WRANGLER_SEND_METRICS: "false",
-    WRANGLER_HIDE_BANNER: "true",
-    WRANGLER_LOG_PATH: join(stateDir, "logs"),
-    NO_COLOR: "1",
-    FORCE_COLOR: "0",
-  };
-}
+// ---- wrangler (with test/support/wrangler.ts's environment: offline, no metrics, no prompts) ----
 
 async function runToEnd(args: string[], logFile: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<void> {
   const { child, output } = startGroup(args, logFile, env);
