@@ -9,7 +9,7 @@ import type { Store } from "./db/store";
 import { discoveryRoutes, type DiscoveryAssets } from "./discovery";
 import { ApiError, errorBody } from "./http/errors";
 import { requestEdge, requestIdOf } from "./http/hardening";
-import type { Logger } from "./http/logger";
+import { accessLogOf, type Logger } from "./http/logger";
 import { createReadiness, type ReadinessCheck } from "./http/readiness";
 import { createRouter, type AppEnv } from "./http/app-env";
 import { valueOf, type Capability } from "./http/capability";
@@ -118,7 +118,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     "*",
     requestEdge({
       https: deps.publicBaseUrl.startsWith("https://"),
-      ...(deps.accessLog !== false ? { accessLog: (entry: Record<string, unknown>) => log("request", entry) } : {}),
+      ...(deps.accessLog !== false ? { accessLog: accessLogOf(log) } : {}),
     }),
   );
 

@@ -17,10 +17,11 @@ import { loadDiscoveryAssets } from "./discovery/assets-node";
 import { productionChainReaders, productionNetworks } from "./enabled-networks";
 import type { AppEnv } from "./http/app-env";
 import { forwardedClientIp } from "./http/client-ip";
-import type { Logger } from "./http/logger";
+import { accessLogOf, type Logger } from "./http/logger";
 import type { Moderator } from "./moderation";
 import { every } from "./node/every";
 import { listen } from "./node/listen";
+import type { ReplayStats } from "./http/replay-edge";
 import { nodeStaticFiles } from "./pages/static-node";
 import { remoteFacilitator, PRODUCTION_NETWORKS, type PaymentServer } from "./payment";
 import type { CrashPoint } from "./polls";
@@ -53,7 +54,7 @@ export interface RunningServer {
   /** Decides every open payment claim from the chain now, whatever its age (the timer does it each minute). */
   reconcileNow(): Promise<Record<string, number>>;
   /** Answers the edge sent again without running the app, and how many it keeps (src/http/replay-edge.ts). */
-  replayStats(): { replayed: number; kept: number };
+  replayStats(): ReplayStats;
   close(): Promise<void>;
 }
 
@@ -126,7 +127,7 @@ export async function startServer(initialConfig: Config, options: StartOptions =
     crashPoint: crashPointOf(config),
   });
   listening.serve((request, bindings) => app.fetch(request, bindings), {
-    accessLog: (entry) => log("request", entry),
+    accessLog: accessLogOf(log),
     now: () => now().getTime(),
   });
 

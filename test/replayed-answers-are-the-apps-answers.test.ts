@@ -178,6 +178,41 @@ describe("rateLimitDodgedByReplay", () => {
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await raw(service.url, "GET", "/api/v1/quote?maxResponses=100")).status);
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
-    expect(service.replayStats()).toEqual({ replayed: 0, kept: 0 });
+    expect(service.replayStats()).toEqual({ replayed: 0, kept: 0, routes: 0 });
+  });
+});
+
+describe("pathSpellingFlood", () => {
+  let service: LocalService;
+
+  beforeAll(async () => {
+    service = await startLocalService({ RATE_LIMIT_PER_MINUTE: "0" });
+  });
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  /** The n-th spelling of /api/v1/quote: letter i percent-encoded when bit i of n is set (the app routes them all alike). */
+  const spelling = (n: number) => {
+    let bit = 0;
+    return "/api/v1/quote".replace(/[a-z]/g, (letter) => (n & (1 << bit++) ? `%${letter.charCodeAt(0).toString(16)}` : letter));
+  };
+
+  it("percent-encoded spellings of a path churn what the edge keeps, never grow it, and the plain path still replays", async () => {
+    const spellings = Array.from({ length: 300 }, (_, n) => spelling(n + 1));
+    expect(new Set(spellings).size).toBe(300);
+    const first = await raw(service.url, "GET", `${spellings[0]}?maxResponses=100`);
+    expect(first.status).toBe(200);
+    expect(JSON.parse(first.body)).toMatchObject({ maxResponses: 100 });
+
+    for (const [n, path] of spellings.entries()) expect((await raw(service.url, "GET", `${path}?maxResponses=${100 + n}`)).status).toBe(200);
+    // 300 paths the app answered and offered, each with its own answer: held to the edge's bounds.
+    expect(service.replayStats()).toMatchObject({ routes: 64, kept: 256 });
+
+    await raw(service.url, "GET", "/api/v1/quote?maxResponses=100");
+    const before = service.replayStats().replayed;
+    const again = await raw(service.url, "GET", "/api/v1/quote?maxResponses=100");
+    expect(JSON.parse(again.body)).toMatchObject({ maxResponses: 100 });
+    expect(service.replayStats().replayed).toBe(before + 1);
   });
 });

@@ -6,6 +6,7 @@ import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
 import { errorBody } from "./errors";
 import type { AppEnv } from "./app-env";
+import type { AccessEntry } from "./logger";
 import { applyHeaderBag, openHeaderBag } from "./response-headers";
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -46,7 +47,7 @@ const tooLarge = (c: Context) =>
   c.json(errorBody("payload_too_large", `The request body is larger than ${MAX_BODY_BYTES / 1024} KB.`), 413);
 const streamingBodyLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge });
 
-export type AccessLog = (entry: Record<string, unknown>) => void;
+export type AccessLog = (entry: AccessEntry) => void;
 
 const SAFE_REQUEST_ID = /^[\w\-=]{1,128}$/;
 

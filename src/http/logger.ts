@@ -3,7 +3,24 @@
 // line does, so every line of a request can be found. Callers never pass secrets; messages carry ids and
 // codes, not tokens, keys or bodies.
 
-export type Logger = (message: string, fields?: Record<string, unknown>) => void;
+/** The fields of the access line every request gets (src/http/hardening.ts, src/http/replay-edge.ts), in order. */
+export type AccessEntry = {
+  requestId: string;
+  method: string;
+  path: string;
+  status: number;
+  ms: number;
+};
+
+export type Logger = ((message: string, fields?: Record<string, unknown>) => void) & {
+  /** The access line exactly as `log("request", entry)` writes it, through a faster lane when the logger has one. */
+  access?: (entry: AccessEntry) => void;
+};
+
+/** Where a request's access line goes: the logger's own lane for it, or a plain "request" line. */
+export function accessLogOf(log: Logger): (entry: AccessEntry) => void {
+  return log.access ?? ((entry) => log("request", entry));
+}
 
 /** How long a line may wait in memory before it is written, at most. */
 const FLUSH_AFTER_MS = 25;
@@ -65,25 +82,76 @@ export function flushLogs(): void {
   stdoutWriter?.flush();
 }
 
+const numberJson = (value: number) => (Number.isFinite(value) ? String(value) : "null");
+
+/** A field's value as JSON, as JSON.stringify would write it; undefined for what it leaves out. */
+function valueJson(value: unknown): string | undefined {
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value);
+    case "number":
+      return numberJson(value);
+    case "boolean":
+      return value ? "true" : "false";
+    case "undefined":
+    case "function":
+    case "symbol":
+      return undefined;
+    default:
+      return JSON.stringify(value);
+  }
+}
+
 export function jsonLogger(write: (line: string) => void = (stdoutWriter ??= bufferedStdout())): Logger {
-  // One access line per request under load: the line's head is reused within a millisecond, and the
-  // caller's fields are serialised as they are (one JSON.stringify, no copy) unless they carry `level`.
+  // One access line per request under load: the line's head is reused within a millisecond for the same
+  // message, and fields are written member by member. JSON.stringify of the whole record, then cutting
+  // its brace to splice it after the head, cost twice as much per line; the access line, whose members
+  // are known, skips even the walk over them.
   let lastMs = 0;
   let lastIso = "";
-  return (message, fields) => {
+  let lastMessage = "";
+  let lastHead = "";
+  const infoHead = (message: string) => {
     const ms = Date.now();
     if (ms !== lastMs) {
       lastMs = ms;
       lastIso = new Date(ms).toISOString();
+      lastMessage = "";
     }
-    if (fields === undefined || fields.level === undefined) {
-      const head = `{"ts":"${lastIso}","level":"info","msg":${JSON.stringify(message)}`;
-      const rest = fields === undefined ? "{}" : JSON.stringify(fields);
-      write(rest === "{}" ? `${head}}` : `${head},${rest.slice(1)}`);
-      return;
+    if (message !== lastMessage) {
+      lastMessage = message;
+      lastHead = `{"ts":"${lastIso}","level":"info","msg":${JSON.stringify(message)}`;
     }
-    const entry: Record<string, unknown> = { ts: lastIso, level: fields.level, msg: message };
-    for (const key in fields) if (key !== "level") entry[key] = fields[key];
-    write(JSON.stringify(entry));
+    return lastHead;
   };
+  const keyJson = new Map<string, string>();
+  const memberKey = (key: string) => {
+    let json = keyJson.get(key);
+    if (json === undefined) {
+      json = `,${JSON.stringify(key)}:`;
+      // Keys are the code's own names; the bound only matters if a caller ever builds them from data.
+      if (keyJson.size < 1024) keyJson.set(key, json);
+    }
+    return json;
+  };
+  const log = (message: string, fields?: Record<string, unknown>) => {
+    const level = fields?.level;
+    let line: string;
+    if (level === undefined) line = infoHead(message);
+    else {
+      infoHead(message);
+      line = `{"ts":"${lastIso}","level":${valueJson(level) ?? "null"},"msg":${JSON.stringify(message)}`;
+    }
+    for (const key in fields) {
+      if (key === "level") continue;
+      const json = valueJson(fields[key]);
+      if (json !== undefined) line += memberKey(key) + json;
+    }
+    write(`${line}}`);
+  };
+  const access = (entry: AccessEntry) =>
+    write(
+      `${infoHead("request")},"requestId":${JSON.stringify(entry.requestId)},"method":${JSON.stringify(entry.method)},"path":${JSON.stringify(entry.path)},"status":${numberJson(entry.status)},"ms":${numberJson(entry.ms)}}`,
+    );
+  return Object.assign(log, { access });
 }

@@ -16,10 +16,17 @@ type NodeListener = (incoming: IncomingMessage, outgoing: ServerResponse) => unk
 
 /** A body the edge reads to look it up is at most this big (an unpaid poll body is well under it). */
 const MAX_KEYED_BODY_BYTES = 8 * 1024;
-/** Answers kept; a client sending endless distinct bodies only churns them. */
-const MAX_ENTRIES = 256;
+/** Answers kept per method; a client sending endless distinct bodies or URLs only churns them. */
+const MAX_ANSWERS = 256;
+/**
+ * Paths known to offer answers, per method. The app routes some spellings of one path alike (percent-
+ * encoded letters), so a client can make it offer under many paths: they churn too, never grow.
+ */
+const MAX_ROUTES = 64;
 
 interface Kept {
+  /** The route's varying headers this answer was keyed by (the very array the route holds). */
+  vary: readonly string[];
   status: number;
   /**
    * The app's headers in its order, and the body's length. One record per answer, handed to writeHead
@@ -35,7 +42,14 @@ export interface ReplayEdge {
   listener(next: NodeListener): NodeListener;
   /** After the app answered `incoming`: keeps the answer when the app offered it for replay. */
   keep(incoming: IncomingMessage, response: Response): void;
-  stats(): { replayed: number; kept: number };
+  /** Answers replayed so far, answers kept now, and paths known to offer them. */
+  stats(): ReplayStats;
+}
+
+export interface ReplayStats {
+  replayed: number;
+  kept: number;
+  routes: number;
 }
 
 type WithRawBody = IncomingMessage & { rawBody?: Buffer };
@@ -50,9 +64,15 @@ const withoutBody = (incoming: IncomingMessage) => {
   return incoming.headers["transfer-encoding"] === undefined && (length === undefined || length === "0");
 };
 
-/** Same key ⇔ same method, URL, values of the varying headers (absent is its own value) and body bytes. */
+/**
+ * For one method: same key ⇔ same URL, values of the route's varying headers (absent is its own value)
+ * and body bytes. A route that varies by nothing and has no body is keyed by its URL as node parsed it:
+ * no string is built to look it up.
+ */
 function keyOf(incoming: IncomingMessage, vary: readonly string[], body: Buffer | undefined): string {
-  let key = `${incoming.method} ${incoming.url}`;
+  const url = incoming.url ?? "/";
+  if (vary.length === 0 && body === undefined) return url;
+  let key = url;
   for (const name of vary) {
     const value = incoming.headers[name];
     key += value === undefined ? "\n-" : `\n+${String(value)}`;
@@ -63,26 +83,36 @@ function keyOf(incoming: IncomingMessage, vary: readonly string[], body: Buffer 
 export function createReplayEdge(options: { accessLog?: AccessLog; now?: () => number } = {}): ReplayEdge {
   const now = options.now ?? Date.now;
   const write = options.accessLog;
-  /** "METHOD path" → the headers its offered answers vary by: only such routes are looked up. */
-  const varyByRoute = new Map<string, readonly string[]>();
-  const kept = new BoundedMap<string, Kept>(MAX_ENTRIES);
+  /** Path → the headers its answers vary by, per method: only paths that offered an answer are looked up. */
+  const routes = { GET: new BoundedMap<string, readonly string[]>(MAX_ROUTES), POST: new BoundedMap<string, readonly string[]>(MAX_ROUTES) };
+  const answers = { GET: new BoundedMap<string, Kept>(MAX_ANSWERS), POST: new BoundedMap<string, Kept>(MAX_ANSWERS) };
   /** The body read for a request handed on to the app, to key what the app offers for it. */
   const readBodies = new WeakMap<IncomingMessage, Buffer>();
   let replayed = 0;
 
-  const replay = (incoming: IncomingMessage, outgoing: ServerResponse, answer: Kept, started: number) => {
+  const replay = (incoming: IncomingMessage, outgoing: ServerResponse, answer: Kept, path: string, started: number) => {
     const requestId = requestIdOrNew(incoming.headers["x-request-id"]);
     answer.headers["x-request-id"] = requestId;
     outgoing.writeHead(answer.status, answer.headers);
     outgoing.end(answer.body);
     replayed += 1;
-    write?.({ requestId, method: incoming.method, path: pathOf(incoming.url ?? "/"), status: answer.status, ms: Math.round((performance.now() - started) * 10) / 10 });
+    write?.({ requestId, method: incoming.method ?? "", path, status: answer.status, ms: Math.round((performance.now() - started) * 10) / 10 });
   };
 
-  const answerOrPass = (incoming: IncomingMessage, outgoing: ServerResponse, next: NodeListener, vary: readonly string[], body: Buffer | undefined, started: number) => {
+  const answerOrPass = (
+    incoming: IncomingMessage,
+    outgoing: ServerResponse,
+    next: NodeListener,
+    kept: BoundedMap<string, Kept>,
+    vary: readonly string[],
+    path: string,
+    body: Buffer | undefined,
+    started: number,
+  ) => {
     const key = keyOf(incoming, vary, body);
     const answer = kept.get(key);
-    if (answer !== undefined && answer.untilMs > now()) return replay(incoming, outgoing, answer, started);
+    // Kept under other varying headers (the route changed them since): the key means something else now.
+    if (answer !== undefined && answer.vary === vary && answer.untilMs > now()) return replay(incoming, outgoing, answer, path, started);
     if (answer !== undefined) kept.delete(key);
     if (body !== undefined) {
       (incoming as WithRawBody).rawBody = body;
@@ -95,19 +125,23 @@ export function createReplayEdge(options: { accessLog?: AccessLog; now?: () => n
     listener: (next) => (incoming, outgoing) => {
       const method = incoming.method;
       if (method !== "GET" && method !== "POST") return next(incoming, outgoing);
-      const vary = varyByRoute.get(`${method} ${pathOf(incoming.url ?? "/")}`);
+      const byPath = routes[method];
+      if (byPath.size === 0) return next(incoming, outgoing);
+      const path = pathOf(incoming.url ?? "/");
+      const vary = byPath.get(path);
       if (vary === undefined) return next(incoming, outgoing);
+      const kept = answers[method];
       const started = write ? performance.now() : 0;
       if (method === "GET") {
         // A GET with a body is not what was offered: the app decides.
         if (!withoutBody(incoming)) return next(incoming, outgoing);
-        return answerOrPass(incoming, outgoing, next, vary, undefined, started);
+        return answerOrPass(incoming, outgoing, next, kept, vary, path, undefined, started);
       }
       const chunked = incoming.headers["transfer-encoding"] !== undefined;
       const length = incoming.headers["content-length"];
       const size = length === undefined ? Number.NaN : Number(length);
       if (chunked || !(size >= 0 && size <= MAX_KEYED_BODY_BYTES)) return next(incoming, outgoing);
-      if (size === 0) return answerOrPass(incoming, outgoing, next, vary, Buffer.alloc(0), started);
+      if (size === 0) return answerOrPass(incoming, outgoing, next, kept, vary, path, Buffer.alloc(0), started);
       // Done as soon as Content-Length bytes are in (node's parser holds a body to its length), not a tick later at "end".
       const chunks: Buffer[] = [];
       let received = 0;
@@ -118,7 +152,7 @@ export function createReplayEdge(options: { accessLog?: AccessLog; now?: () => n
         if (received < size) return;
         incoming.off("data", onData);
         incoming.off("error", aborted);
-        answerOrPass(incoming, outgoing, next, vary, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), started);
+        answerOrPass(incoming, outgoing, next, kept, vary, path, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), started);
       };
       incoming.on("data", onData);
       // An aborted upload leaves nothing to answer; node's request timeout ends a stalled one.
@@ -129,22 +163,26 @@ export function createReplayEdge(options: { accessLog?: AccessLog; now?: () => n
       const offer = replayOfferOf(response);
       if (offer === undefined) return;
       const method = incoming.method;
-      const route = `${method} ${pathOf(incoming.url ?? "/")}`;
-      const known = varyByRoute.get(route);
-      if (known === undefined || known.join("\n") !== offer.vary.join("\n")) varyByRoute.set(route, offer.vary);
+      if (method !== "GET" && method !== "POST") return;
+      const byPath = routes[method];
+      const path = pathOf(incoming.url ?? "/");
+      let vary = byPath.get(path);
+      if (vary === undefined || vary.join("\n") !== offer.vary.join("\n")) {
+        vary = [...offer.vary];
+        byPath.set(path, vary);
+      }
       const body = readBodies.get(incoming);
       // A POST the edge did not read (the route's first offer) cannot be keyed: the next one will be. A GET
       // that came with a body is never looked up, so it is not kept either.
       if (method === "POST" && body === undefined) return;
       if (method === "GET" && !withoutBody(incoming)) return;
-      if (method !== "GET" && method !== "POST") return;
       const bytes = Buffer.from(offer.body, "utf8");
       const headers: Record<string, string> = {};
       for (const name in offer.headers) headers[name] = offer.headers[name]!;
       headers["content-length"] = String(bytes.byteLength);
-      kept.set(keyOf(incoming, offer.vary, body), { status: offer.status, headers, body: bytes, untilMs: offer.untilMs ?? Number.POSITIVE_INFINITY });
+      answers[method].set(keyOf(incoming, vary, body), { vary, status: offer.status, headers, body: bytes, untilMs: offer.untilMs ?? Number.POSITIVE_INFINITY });
     },
 
-    stats: () => ({ replayed, kept: kept.size }),
+    stats: () => ({ replayed, kept: answers.GET.size + answers.POST.size, routes: routes.GET.size + routes.POST.size }),
   };
 }

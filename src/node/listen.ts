@@ -6,7 +6,7 @@ import { getRequestListener, type Http2Bindings, type HttpBindings } from "@hono
 import type { Config } from "../config";
 import { errorBody } from "../http/errors";
 import type { AccessLog } from "../http/hardening";
-import { createReplayEdge, type ReplayEdge } from "../http/replay-edge";
+import { createReplayEdge, type ReplayEdge, type ReplayStats } from "../http/replay-edge";
 import { applyServerLimits, serverOptionsOf } from "../http/server-limits";
 
 type Handler = (request: Request, bindings: HttpBindings | Http2Bindings) => Response | Promise<Response>;
@@ -23,7 +23,7 @@ export interface Listening {
   /** Starts answering with `handler` (until then: 503 "starting"), answers it offered replayed by the edge. */
   serve(handler: Handler, options?: ServeOptions): void;
   /** How many answers the edge replayed and keeps. */
-  replayStats(): { replayed: number; kept: number };
+  replayStats(): ReplayStats;
   /** Stops accepting connections and lets in-flight requests finish, within `graceMs`. */
   close(graceMs: number, log: (line: string) => void): Promise<void>;
 }
