@@ -21,7 +21,8 @@
 //   BENCH_NODE_OPTIONS="--expose-gc"   extra node flags for the service process (experiments)
 //   BENCH_PROFILE=1                     CPU-profile the service during each measured window; the
 //                                       profiles (<scenario>.cpuprofile) are kept in the work folder
-//   BENCH_ANCHOR_ROUNDS=3               rounds of ours interleaved with its same-bytes ceiling (402, quote)
+//   BENCH_ANCHOR_ROUNDS=8               rounds of ours interleaved with its same-bytes ceiling (402, quote)
+//   BENCH_ANCHOR_SLICE=2                seconds of each interleaved slice (default 2)
 //
 // Phases: (0) baseline; (A) the service with default rate limits, except the two that exist for many
 // clients and would throttle one load generator sending every vote from one IP (the per-IP ceiling on voter
@@ -53,8 +54,9 @@ import type { VoteCeilingInput } from "./vote-ceiling-server";
 const here = dirname(fileURLToPath(import.meta.url));
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 /** Slices of ours against its same-bytes ceiling, interleaved with the ceiling's (BENCH_ANCHOR_ROUNDS). */
-const ANCHOR_ROUNDS = Math.max(1, Math.round(Number(process.env.BENCH_ANCHOR_ROUNDS ?? 3)));
-const SLICE_SECONDS = Math.max(2, Math.round(DURATION / 2));
+const ANCHOR_ROUNDS = Math.max(1, Math.round(Number(process.env.BENCH_ANCHOR_ROUNDS ?? 8)));
+/** Short slices: the machine's speed drifts within seconds, and what drifts between neighbours cancels. */
+const SLICE_SECONDS = Math.max(1, Math.round(Number(process.env.BENCH_ANCHOR_SLICE ?? 2)));
 const WARMUP = Math.max(1, Math.min(3, Math.round(DURATION / 4)));
 const VOTES = Number(process.env.BENCH_VOTES ?? 10_000);
 const PAID = Number(process.env.BENCH_PAID ?? 40);
@@ -511,9 +513,9 @@ async function main(): Promise<void> {
       return result;
     };
     // Against its ceiling (same bytes) ours runs in ANCHOR_ROUNDS slices interleaved with the ceiling's
-    // (C O C O … C, half the scenario's duration each): on a shared machine the speed drifts within a
-    // minute, and each slice of ours is compared with the ceiling's slices on both sides of it. The ratio is
-    // the median over the rounds; the rows show the slices combined.
+    // (C O C O … C, SLICE_SECONDS each): on a shared machine the speed drifts within seconds, and each slice
+    // of ours is compared with the ceiling's slices on both sides of it. The ratio is the median over the
+    // rounds; the rows show the slices combined.
     let result: Measured;
     let before: Measured | undefined;
     let roundRatios: { rps: number[]; cpu: number[] } | undefined;
