@@ -32,6 +32,8 @@ async function main(): Promise<void> {
   const onSignal = (signal: string) => {
     if (stopping) return;
     stopping = signal;
+    // The lines logged so far first, whole: a full pipe may have taken part of one.
+    flushLogs();
     console.log(`${signal}: shutting down`);
     if (running) stop();
   };

@@ -1,8 +1,14 @@
 // Log lines go to stdout in batches (src/http/logger.ts: one write per 25 ms or per 64 KB, issue 8). The
 // promise guarded here: batching never loses or reorders a line — whatever is pending is written when
-// the process exits, a quiet process writes its lines within the batching delay, and a burst larger
-// than a batch arrives whole, in order — and each line stays one JSON object.
-import { spawn, type ChildProcess } from "node:child_process";
+// the process exits, even behind a reader too slow to keep up, a quiet process writes its lines within
+// the batching delay, and a burst larger than a batch arrives whole, in order — and each line stays one
+// JSON object.
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { closeSync, constants, mkdtempSync, openSync, rmSync } from "node:fs";
+import { Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
@@ -33,6 +39,48 @@ function runChild(
     }
   });
   return new Promise((resolve) => child.on("close", (code) => resolve({ stdout, code })));
+}
+
+/** How long the slow reader of runChildSlowReader waits, after the child has logged, before it reads. */
+const SLOW_READER_MS = 500;
+
+/**
+ * Runs `body` as runChild does, behind a slow reader: its stdout is a FIFO that the child first fills to
+ * the brim (with newlines, straight to fd 1) and that the test reads only once the child has exited, or
+ * SLOW_READER_MS after `body` has logged (it says so on stderr) for a child that waits for its reader.
+ * A line the logger had not written when its "exit" listener returned is then missing; a logger that
+ * waits there for its reader passes however slow the machine. (A FIFO, not spawn's pipe: the test's
+ * stream of that would read ahead and leave room.)
+ */
+async function runChildSlowReader(body: string): Promise<{ stdout: string; code: number | null }> {
+  const dir = mkdtempSync(join(tmpdir(), "log-lines-"));
+  execFileSync("mkfifo", [join(dir, "stdout")]);
+  const readEnd = openSync(join(dir, "stdout"), constants.O_RDONLY | constants.O_NONBLOCK);
+  const writeEnd = openSync(join(dir, "stdout"), constants.O_WRONLY);
+  rmSync(dir, { recursive: true });
+  // process.stdout first: opening it makes fd 1 non-blocking, so the fill stops once the FIFO is full.
+  const fill = `import { writeSync } from "node:fs"; void process.stdout; const fill = Buffer.alloc(65536, "\\n"); for (;;) { try { writeSync(1, fill); } catch { break; } }`;
+  const script = `import { jsonLogger } from ${JSON.stringify(loggerModule)}; ${fill} const log = jsonLogger(); ${body}`;
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["pipe", writeEnd, "pipe"] });
+  closeSync(writeEnd);
+  let stdout = "";
+  let ended: Promise<unknown> | undefined;
+  const startReading = () => {
+    if (ended) return;
+    const reader = new Socket({ fd: readEnd, readable: true, writable: false }).setEncoding("utf8");
+    reader.on("data", (chunk: string) => (stdout += chunk));
+    ended = once(reader, "end");
+  };
+  let wake: ReturnType<typeof setTimeout> | undefined;
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (chunk: string) => {
+    if (chunk.includes("logged")) wake ??= setTimeout(startReading, SLOW_READER_MS);
+  });
+  const [code] = (await once(child, "exit")) as [number | null];
+  clearTimeout(wake);
+  startReading();
+  await ended;
+  return { stdout, code };
 }
 
 const parse = (stdout: string) =>
@@ -72,6 +120,21 @@ describe("batched log lines", () => {
     expect(lines.every((line, n) => line.n === n)).toBe(true);
     expect(lines[0]).toMatchObject({ level: "info", msg: "request", requestId: "r-0" });
     expect(lines[5000]).toMatchObject({ level: "warn", msg: "done" });
+  });
+
+  // On its own: fewer lines than a batch, left for the exit to write into a full pipe (the CI failure,
+  // 4,908 of 5,001 lines: the last batch). With process.exit(): several batches wait behind the full pipe.
+  it.each([
+    { ending: "ends on its own", count: 100, end: "" },
+    { ending: "calls process.exit()", count: 1000, end: "process.exit(0);" },
+  ])("are all written at exit when the reader is slow: the process $ending", async ({ count, end }) => {
+    const { stdout, code } = await runChildSlowReader(
+      `const pad = "x".repeat(200); for (let n = 0; n < ${count}; n++) log("request", { n, pad }); process.stderr.write("logged\\n"); ${end}`,
+    );
+    expect(code).toBe(0);
+    const lines = stdout.trim() === "" ? [] : parse(stdout);
+    expect(lines).toHaveLength(count);
+    expect(lines.every((line, n) => line.n === n)).toBe(true);
   });
 
   it("carry any text exactly: multi-byte characters, and a line longer than a whole batch", async () => {
