@@ -33,7 +33,11 @@ interface Kept {
    * as it is: node reads it synchronously, so the request id is written into it just before.
    */
   headers: Record<string, string>;
-  body: Buffer;
+  /**
+   * The body as the app's string: node joins it to the head and writes one chunk, where a Buffer would go
+   * out as two through the stream's writev path (measured: ~1 µs more a replay).
+   */
+  body: string;
   untilMs: number;
 }
 
@@ -176,11 +180,10 @@ export function createReplayEdge(options: { accessLog?: AccessLog; now?: () => n
       // that came with a body is never looked up, so it is not kept either.
       if (method === "POST" && body === undefined) return;
       if (method === "GET" && !withoutBody(incoming)) return;
-      const bytes = Buffer.from(offer.body, "utf8");
       const headers: Record<string, string> = {};
       for (const name in offer.headers) headers[name] = offer.headers[name]!;
-      headers["content-length"] = String(bytes.byteLength);
-      answers[method].set(keyOf(incoming, vary, body), { vary, status: offer.status, headers, body: bytes, untilMs: offer.untilMs ?? Number.POSITIVE_INFINITY });
+      headers["content-length"] = String(Buffer.byteLength(offer.body, "utf8"));
+      answers[method].set(keyOf(incoming, vary, body), { vary, status: offer.status, headers, body: offer.body, untilMs: offer.untilMs ?? Number.POSITIVE_INFINITY });
     },
 
     stats: () => ({ replayed, kept: answers.GET.size + answers.POST.size, routes: routes.GET.size + routes.POST.size }),
