@@ -82,7 +82,7 @@ describe("a log line", () => {
     ];
     const lines = linesOf((log) => {
       for (const entry of entries) {
-        log.access!(entry);
+        log.access(entry);
         log("request", entry);
       }
     });

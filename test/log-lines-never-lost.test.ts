@@ -52,7 +52,7 @@ const SLOW_READER_MS = 500;
  * waits there for its reader passes however slow the machine. (A FIFO, not spawn's pipe: the test's
  * stream of that would read ahead and leave room.)
  */
-async function runChildSlowReader(body: string): Promise<{ stdout: string; code: number | null }> {
+async function runChildSlowReader(body: string, options: { neverRead?: boolean } = {}): Promise<{ stdout: string; stderr: string; code: number | null }> {
   const dir = mkdtempSync(join(tmpdir(), "log-lines-"));
   execFileSync("mkfifo", [join(dir, "stdout")]);
   const readEnd = openSync(join(dir, "stdout"), constants.O_RDONLY | constants.O_NONBLOCK);
@@ -72,15 +72,20 @@ async function runChildSlowReader(body: string): Promise<{ stdout: string; code:
     ended = once(reader, "end");
   };
   let wake: ReturnType<typeof setTimeout> | undefined;
+  let stderr = "";
   child.stderr!.setEncoding("utf8");
   child.stderr!.on("data", (chunk: string) => {
-    if (chunk.includes("logged")) wake ??= setTimeout(startReading, SLOW_READER_MS);
+    stderr += chunk;
+    if (chunk.includes("logged") && !options.neverRead) wake ??= setTimeout(startReading, SLOW_READER_MS);
   });
   const [code] = (await once(child, "exit")) as [number | null];
   clearTimeout(wake);
-  startReading();
-  await ended;
-  return { stdout, code };
+  if (options.neverRead) closeSync(readEnd);
+  else {
+    startReading();
+    await ended;
+  }
+  return { stdout, stderr, code };
 }
 
 const parse = (stdout: string) =>
@@ -136,6 +141,15 @@ describe("batched log lines", () => {
     expect(lines).toHaveLength(count);
     expect(lines.every((line, n) => line.n === n)).toBe(true);
   });
+
+  it("cannot hold the exit up behind a reader that never reads: the process ends and stderr says what was lost", async () => {
+    const started = Date.now();
+    const { code, stderr } = await runChildSlowReader(`for (let n = 0; n < 100; n++) log("request", { n }); process.stderr.write("logged\\n");`, { neverRead: true });
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/did not take the last log lines within 10 s; \d+ bytes were not written/);
+    // The logger's 10 s, and well short of the test's own timeout.
+    expect(Date.now() - started).toBeLessThan(40_000);
+  }, 50_000);
 
   it("carry any text exactly: multi-byte characters, and a line longer than a whole batch", async () => {
     const { stdout } = await runChild(

@@ -26,6 +26,8 @@ export function accessLogOf(log: Logger): (entry: AccessEntry) => void {
 const FLUSH_AFTER_MS = 25;
 /** Written at once when a line would not fit in what is left of this many bytes. */
 const FLUSH_AT_BYTES = 64 * 1024;
+/** How long writing the last lines may wait for a reader that takes nothing (a dead log shipper). */
+const EXIT_WAIT_MS = 10_000;
 
 /**
  * Lines to stdout, gathered and written together: at most FLUSH_AFTER_MS after the first pending line,
@@ -35,10 +37,10 @@ const FLUSH_AT_BYTES = 64 * 1024;
  *
  * Batches go to fd 1 with writeSync, not through process.stdout. A pipe there is non-blocking: what a
  * full pipe does not take waits here, is tried again 1 to FLUSH_AFTER_MS later, and is written at
- * "exit", waiting for the reader if it must (a reader that never reads holds the exit up). process.stdout
- * keeps such bytes in libuv's queue, which nothing writes after "exit": they were lost, the last batch
- * of a process ending on its own (4,908 of 5,001 lines in log-lines-never-lost), every queued batch at
- * process.exit(). Only a SIGKILL or an unhandled signal loses lines.
+ * "exit", waiting for the reader if it must (up to EXIT_WAIT_MS: a reader that stopped reading cannot
+ * hold the exit up; stderr says what was not written). process.stdout keeps such bytes in libuv's queue,
+ * which nothing writes after "exit": they were lost, the last batch of a process ending on its own, every
+ * queued batch at process.exit(). Only a SIGKILL, an unhandled signal or a reader gone quiet loses lines.
  */
 export function bufferedStdout(): ((line: string) => void) & { flush(): void } {
   // Looked up, not imported: the Workers bundle imports this module and has no node:fs.
@@ -101,11 +103,20 @@ export function bufferedStdout(): ((line: string) => void) & { flush(): void } {
     // Reused once fd 1 has taken it all, the usual case.
     if (unwritten.length > 0) buffer = Buffer.allocUnsafe(FLUSH_AT_BYTES);
   };
-  /** Writes every pending line now, waiting for a full pipe's reader. */
+  /** Writes every pending line now, waiting up to EXIT_WAIT_MS for a full pipe's reader. */
   const drain = () => {
     flush();
     const pause = new Int32Array(new SharedArrayBuffer(4));
-    while (!send()) Atomics.wait(pause, 0, 0, 1);
+    const giveUpAt = Date.now() + EXIT_WAIT_MS;
+    while (!send()) {
+      if (Date.now() >= giveUpAt) {
+        // A reader that stopped reading must not keep the process from ending: say what is lost, elsewhere.
+        const lost = unwritten.splice(0).reduce((bytes, chunk) => bytes + chunk.length, 0);
+        process.stderr.write(`logger: stdout's reader did not take the last log lines within ${EXIT_WAIT_MS / 1000} s; ${lost} bytes were not written\n`);
+        return;
+      }
+      Atomics.wait(pause, 0, 0, 1);
+    }
   };
   // Nothing asynchronous runs after "exit", whether the process ends on its own or calls process.exit().
   process.on("exit", drain);
@@ -161,7 +172,10 @@ function valueJson(value: unknown): string | undefined {
   }
 }
 
-export function jsonLogger(write: (line: string) => void = (stdoutWriter ??= bufferedStdout())): Logger {
+/** A JSON logger always has its access lane. */
+export type JsonLogger = Logger & { access: (entry: AccessEntry) => void };
+
+export function jsonLogger(write: (line: string) => void = (stdoutWriter ??= bufferedStdout())): JsonLogger {
   // One access line per request under load: the line's head is reused within a millisecond for the same
   // message, and fields are written member by member. JSON.stringify of the whole record, then cutting
   // its brace to splice it after the head, cost twice as much per line; the access line, whose members
