@@ -17,7 +17,7 @@ import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { loadConfig } from "../src/config";
 import { serveFacilitatorOverHttp, type FacilitatorHttpServer } from "../src/devnet/facilitator";
-import { jsonLogger } from "../src/http/logger";
+import { jsonLogger, type AccessEntry, type Logger } from "../src/http/logger";
 import { startServer, type RunningServer } from "../src/server";
 
 const env = JSON.parse(process.argv[2] ?? "{}") as Record<string, string>;
@@ -37,14 +37,26 @@ let facilitatorSettleMs = 0;
 // The production JSON logger (one access line per request), written to our stdout: the bench points it
 // at a file, as an operator's `npm start > log` would.
 const base = jsonLogger();
-const log = (message: string, fields?: Record<string, unknown>) => {
-  if (message === "request" && fields?.method === "POST" && fields.path === "/api/v1/polls" && (facilitatorVerifyMs > 0 || facilitatorSettleMs > 0)) {
+const timePaid = (fields: Record<string, unknown>) => {
+  if (fields.method === "POST" && fields.path === "/api/v1/polls" && (facilitatorVerifyMs > 0 || facilitatorSettleMs > 0)) {
     paid.push({ status: Number(fields.status), serverMs: Number(fields.ms), verifyMs: facilitatorVerifyMs, settleMs: facilitatorSettleMs });
     facilitatorVerifyMs = 0;
     facilitatorSettleMs = 0;
   }
-  base(message, fields);
 };
+// Access lines through the logger's own lane, as `npm start` writes them (src/main.ts logs with jsonLogger()).
+const log: Logger = Object.assign(
+  (message: string, fields?: Record<string, unknown>) => {
+    if (message === "request" && fields) timePaid(fields);
+    base(message, fields);
+  },
+  {
+    access: (entry: AccessEntry) => {
+      timePaid(entry);
+      base.access(entry);
+    },
+  },
+);
 
 let running: RunningServer | undefined;
 let facilitatorHttp: FacilitatorHttpServer | undefined;
