@@ -103,7 +103,7 @@ export function bufferedStdout(): ((line: string) => void) & { flush(): void } {
     // Reused once fd 1 has taken it all, the usual case.
     if (unwritten.length > 0) buffer = Buffer.allocUnsafe(FLUSH_AT_BYTES);
   };
-  /** Writes every pending line now, waiting up to EXIT_WAIT_MS for a full pipe's reader. */
+  /** Writes every pending line now, waiting up to EXIT_WAIT_MS for a full pipe's reader (at exit, and from flushLogs before direct prints). */
   const drain = () => {
     flush();
     const pause = new Int32Array(new SharedArrayBuffer(4));
@@ -112,7 +112,7 @@ export function bufferedStdout(): ((line: string) => void) & { flush(): void } {
       if (Date.now() >= giveUpAt) {
         // A reader that stopped reading must not keep the process from ending: say what is lost, elsewhere.
         const lost = unwritten.splice(0).reduce((bytes, chunk) => bytes + chunk.length, 0);
-        process.stderr.write(`logger: stdout's reader did not take the last log lines within ${EXIT_WAIT_MS / 1000} s; ${lost} bytes were not written\n`);
+        process.stderr.write(`logger: stdout's reader did not take the pending log lines within ${EXIT_WAIT_MS / 1000} s; ${lost} bytes were not written\n`);
         return;
       }
       Atomics.wait(pause, 0, 0, 1);
