@@ -94,6 +94,22 @@ describe("a log line", () => {
     });
   });
 
+  it("for runs of requests that share method, path or status, still writes each one's own members and duration", () => {
+    const durations = [0, -0, 0.1, 0.3, 1.1, 2.5, 12.3, 99.9, 100, 1234.5, 999_999.9, 1_000_000.5, 0.05, 1 / 3, -2.5, 5e-324, 1e21, Number.NaN];
+    const entries = [
+      ...durations.map((ms, n) => ({ requestId: `r-${n}`, method: "GET", path: "/api/v1/quote", status: 200, ms })),
+      { requestId: "s", method: "GET", path: "/api/v1/quote", status: 304, ms: 0.1 },
+      { requestId: "m", method: "HEAD", path: "/api/v1/quote", status: 304, ms: 0.1 },
+      { requestId: "p", method: "HEAD", path: "/api/v1/quotes", status: 304, ms: 0.1 },
+      { requestId: "back", method: "GET", path: "/api/v1/quote", status: 200, ms: 0.1 },
+    ];
+    const lines = linesOf((log) => {
+      for (const entry of entries) log.access(entry);
+    });
+    expect(lines).toHaveLength(entries.length);
+    entries.forEach((entry, n) => expect(lines[n]).toBe(expected(lines[n]!, "request", entry)));
+  });
+
   it("fails as JSON.stringify does on a value it cannot write (a bigint), rather than writing a broken line", () => {
     const lines: string[] = [];
     const log = jsonLogger((line) => lines.push(line));

@@ -116,7 +116,10 @@ export function createReplayEdge(options: { accessLog?: AccessLog; now?: () => n
     const key = keyOf(incoming, vary, body);
     const answer = kept.get(key);
     // Kept under other varying headers (the route changed them since): the key means something else now.
-    if (answer !== undefined && answer.vary === vary && answer.untilMs > now()) return replay(incoming, outgoing, answer, path, started);
+    // An answer that holds for good does not ask the app's clock (which may build a Date to answer).
+    if (answer !== undefined && answer.vary === vary && (answer.untilMs === Number.POSITIVE_INFINITY || answer.untilMs > now())) {
+      return replay(incoming, outgoing, answer, path, started);
+    }
     if (answer !== undefined) kept.delete(key);
     if (body !== undefined) {
       (incoming as WithRawBody).rawBody = body;
