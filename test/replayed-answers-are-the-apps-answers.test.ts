@@ -29,8 +29,10 @@ function raw(base: string, method: string, path: string, headers: Record<string,
         let requestId: string | undefined;
         for (let i = 0; i < res.rawHeaders.length; i += 2) {
           const name = res.rawHeaders[i]!.toLowerCase();
-          if (name === "x-request-id") requestId = res.rawHeaders[i + 1];
-          else if (!NODE_WRITTEN.has(name)) lines.push(`${name}: ${res.rawHeaders[i + 1]}`);
+          if (name === "x-request-id") {
+            requestId = res.rawHeaders[i + 1];
+            lines.push("x-request-id: (its own)");
+          } else if (!NODE_WRITTEN.has(name)) lines.push(`${name}: ${res.rawHeaders[i + 1]}`);
         }
         resolve({ status: res.statusCode ?? 0, headers: lines, requestId, body: Buffer.concat(chunks).toString("utf8") });
       });

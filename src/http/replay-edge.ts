@@ -29,10 +29,13 @@ interface Kept {
   vary: readonly string[];
   status: number;
   /**
-   * The app's headers in its order, and the body's length. One record per answer, handed to writeHead
-   * as it is: node reads it synchronously, so the request id is written into it just before.
+   * The app's headers in its order, and the body's length, as node's flat [name, value, …] list: one per
+   * answer, handed to writeHead as it is (node reads a list without walking an object's keys). Node reads
+   * it synchronously, so the request id is written into its slot just before.
    */
-  headers: Record<string, string>;
+  headers: string[];
+  /** Where the request id's value sits in `headers`. */
+  requestIdAt: number;
   /**
    * The body as the app's string: node joins it to the head and writes one chunk, where a Buffer would go
    * out as two through the stream's slower writev path.
@@ -96,7 +99,7 @@ export function createReplayEdge(options: { accessLog?: AccessLog; now?: () => n
 
   const replay = (incoming: IncomingMessage, outgoing: ServerResponse, answer: Kept, path: string, started: number) => {
     const requestId = requestIdOrNew(incoming.headers["x-request-id"]);
-    answer.headers["x-request-id"] = requestId;
+    answer.headers[answer.requestIdAt] = requestId;
     outgoing.writeHead(answer.status, answer.headers);
     outgoing.end(answer.body);
     replayed += 1;
@@ -183,10 +186,17 @@ export function createReplayEdge(options: { accessLog?: AccessLog; now?: () => n
       // that came with a body is never looked up, so it is not kept either.
       if (method === "POST" && body === undefined) return;
       if (method === "GET" && !withoutBody(incoming)) return;
-      const headers: Record<string, string> = {};
-      for (const name in offer.headers) headers[name] = offer.headers[name]!;
-      headers["content-length"] = String(Buffer.byteLength(offer.body, "utf8"));
-      answers[method].set(keyOf(incoming, vary, body), { vary, status: offer.status, headers, body: offer.body, untilMs: offer.untilMs ?? Number.POSITIVE_INFINITY });
+      const headers: string[] = [];
+      // The offer carries the id of the request it answered (src/http/replay.ts): each replay puts its own there.
+      let requestIdAt = -1;
+      for (const name in offer.headers) {
+        if (name === "content-length") continue;
+        if (name === "x-request-id") requestIdAt = headers.length + 1;
+        headers.push(name, offer.headers[name]!);
+      }
+      if (requestIdAt === -1) return;
+      headers.push("content-length", String(Buffer.byteLength(offer.body, "utf8")));
+      answers[method].set(keyOf(incoming, vary, body), { vary, status: offer.status, headers, requestIdAt, body: offer.body, untilMs: offer.untilMs ?? Number.POSITIVE_INFINITY });
     },
 
     stats: () => ({ replayed, kept: answers.GET.size + answers.POST.size, routes: routes.GET.size + routes.POST.size }),
