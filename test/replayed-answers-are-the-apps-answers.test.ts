@@ -4,14 +4,16 @@
 // differs (another body byte, another media type, a payment, another query, HEAD); and a rate limit
 // cannot be dodged through it (an answer a limit counted is never replayed). challenge-reuse-never-stale
 // covers the 402's time rule through the same edge.
-import { request as httpRequest } from "node:http";
-import { connect } from "node:net";
+import { IncomingMessage, request as httpRequest } from "node:http";
+import { connect, Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { attachReplayOffer } from "../src/http/replay";
+import { createReplayEdge } from "../src/http/replay-edge";
 import { pollBody, startLocalService, type LocalService } from "./support/harness";
 
 interface RawAnswer {
   status: number;
-  /** Header lines as sent, in order, without the ones node writes itself and the request id. */
+  /** Header lines as sent, in order, without the ones node writes itself; the request id's line marks only its place. */
   headers: string[];
   requestId: string | undefined;
   body: string;
@@ -216,5 +218,27 @@ describe("pathSpellingFlood", () => {
     const again = await raw(service.url, "GET", "/api/v1/quote?maxResponses=100");
     expect(JSON.parse(again.body)).toMatchObject({ maxResponses: 100 });
     expect(service.replayStats().replayed).toBe(before + 1);
+  });
+});
+
+describe("an offer with no request id to replace", () => {
+  const incomingGet = (url: string) => {
+    const incoming = new IncomingMessage(new Socket());
+    incoming.method = "GET";
+    incoming.url = url;
+    return incoming;
+  };
+  const offered = (headers: Record<string, string>) => {
+    const response = new Response("hi");
+    attachReplayOffer(response, { vary: [], status: 200, headers, body: "hi" });
+    return response;
+  };
+
+  it("is not kept: every replay must carry an id of its own, in the place the app gave it", () => {
+    const edge = createReplayEdge();
+    edge.keep(incomingGet("/a"), offered({ "content-type": "text/plain" }));
+    expect(edge.stats().kept).toBe(0);
+    edge.keep(incomingGet("/a"), offered({ "content-type": "text/plain", "x-request-id": "r-1" }));
+    expect(edge.stats().kept).toBe(1);
   });
 });
