@@ -4,8 +4,8 @@
 // differs (another body byte, another media type, a payment, another query, HEAD); and a rate limit
 // cannot be dodged through it (an answer a limit counted is never replayed). challenge-reuse-never-stale
 // covers the 402's time rule through the same edge.
-import { IncomingMessage, request as httpRequest } from "node:http";
-import { connect, Socket } from "node:net";
+import { createServer, IncomingMessage, request as httpRequest } from "node:http";
+import { connect, Socket, type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { attachReplayOffer } from "../src/http/replay";
 import { createReplayEdge } from "../src/http/replay-edge";
@@ -240,5 +240,38 @@ describe("an offer with no request id to replace", () => {
     expect(edge.stats().kept).toBe(0);
     edge.keep(incomingGet("/a"), offered({ "content-type": "text/plain", "x-request-id": "r-1" }));
     expect(edge.stats().kept).toBe(1);
+  });
+});
+
+describe("a body beyond ASCII", () => {
+  it("is replayed with its length in bytes, not characters, and the same bytes", async () => {
+    const body = '{"question":"¿Qué prefieres? é✓🙂"}';
+    const edge = createReplayEdge();
+    let appAnswers = 0;
+    const server = createServer(
+      edge.listener((incoming, outgoing) => {
+        appAnswers += 1;
+        const headers = { "content-type": "application/json", "x-request-id": `app-${appAnswers}` };
+        const response = new Response(body);
+        attachReplayOffer(response, { vary: [], status: 200, headers, body });
+        edge.keep(incoming, response);
+        outgoing.writeHead(200, headers);
+        outgoing.end(body);
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const fromApp = await fetch(`${base}/q`);
+      const replayed = await fetch(`${base}/q`);
+      expect(appAnswers).toBe(1);
+      expect(edge.stats().replayed).toBe(1);
+      const bytes = Buffer.from(await replayed.arrayBuffer());
+      expect(bytes.equals(Buffer.from(await fromApp.arrayBuffer()))).toBe(true);
+      expect(replayed.headers.get("content-length")).toBe(String(Buffer.byteLength(body, "utf8")));
+      expect(bytes.toString("utf8")).toBe(body);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
